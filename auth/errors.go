@@ -1,0 +1,108 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Sentinel errors returned (wrapped) by Authenticators and the Middleware.
+// Check them with errors.Is; the Middleware maps each to the status and
+// x-amzn-ErrorType AMP answers with.
+var (
+	// ErrMissingToken: the request carries no credentials the
+	// authenticator understands. AMP: 403 MissingAuthenticationTokenException.
+	ErrMissingToken = errors.New("missing authentication token")
+	// ErrIncompleteSignature: a SigV4 signature is present but malformed.
+	// AMP: 403 IncompleteSignatureException.
+	ErrIncompleteSignature = errors.New("incomplete signature")
+	// ErrInvalidSignature: the signature does not verify: wrong secret,
+	// tampered request, other region or service. AMP: 403 InvalidSignatureException.
+	ErrInvalidSignature = errors.New("invalid signature")
+	// ErrSignatureExpired wraps ErrInvalidSignature: the signing time is
+	// outside the allowed clock skew, or a presigned URL has expired.
+	ErrSignatureExpired = fmt.Errorf("signature expired: %w", ErrInvalidSignature)
+	// ErrUnrecognizedClient: unknown access key, session token that does not
+	// belong to the key, or unknown bearer token. AMP: 403 UnrecognizedClientException.
+	ErrUnrecognizedClient = errors.New("unrecognized client")
+	// ErrBodyTooLarge: the body had to be read to verify the signature and
+	// it is larger than the configured maximum. 413.
+	ErrBodyTooLarge = errors.New("request body too large")
+	// ErrAccessDenied: the principal is authenticated but not allowed to
+	// perform the action on the resource. AMP: 403 AccessDeniedException.
+	ErrAccessDenied = errors.New("access denied")
+)
+
+// Messages AMP (AWS's API front end) answers with, word for word.
+const (
+	msgMissingToken      = "Missing Authentication Token"
+	msgInvalidSignature  = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+	msgUnrecognized      = "The security token included in the request is invalid."
+	errTypeMissingToken  = "MissingAuthenticationTokenException"
+	errTypeIncomplete    = "IncompleteSignatureException"
+	errTypeInvalidSig    = "InvalidSignatureException"
+	errTypeUnrecognized  = "UnrecognizedClientException"
+	errTypeAccessDenied  = "AccessDeniedException"
+	errTypeTooLarge      = "PayloadTooLargeException"
+	errTypeInternal      = "InternalServerException"
+	errorTypeHeader      = "x-amzn-ErrorType"
+	dataPlaneStatusError = "error"
+)
+
+// Error is an authentication or authorization failure: Kind is one of the
+// sentinel errors above, Message the text the client is shown (AWS's
+// wording, which is why it is capitalised).
+type Error struct {
+	Kind    error
+	Message string
+}
+
+func (e *Error) Error() string { return e.Kind.Error() + ": " + e.Message }
+
+// Unwrap makes errors.Is(err, ErrInvalidSignature) and friends work.
+func (e *Error) Unwrap() error { return e.Kind }
+
+func newError(kind error, format string, args ...any) *Error {
+	if len(args) == 0 {
+		return &Error{Kind: kind, Message: format}
+	}
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// failure is how the Middleware answers an error: HTTP status, AWS error
+// type and client-facing message.
+type failure struct {
+	status  int
+	errType string
+	message string
+}
+
+func failureOf(err error) failure {
+	msg := ""
+	var e *Error
+	if errors.As(err, &e) {
+		msg = e.Message
+	}
+	pick := func(def string) string {
+		if msg != "" {
+			return msg
+		}
+		return def
+	}
+	switch {
+	case errors.Is(err, ErrMissingToken):
+		return failure{http.StatusForbidden, errTypeMissingToken, msgMissingToken}
+	case errors.Is(err, ErrIncompleteSignature):
+		return failure{http.StatusForbidden, errTypeIncomplete, pick("Authorization header is malformed.")}
+	case errors.Is(err, ErrInvalidSignature):
+		return failure{http.StatusForbidden, errTypeInvalidSig, pick(msgInvalidSignature)}
+	case errors.Is(err, ErrUnrecognizedClient):
+		return failure{http.StatusForbidden, errTypeUnrecognized, msgUnrecognized}
+	case errors.Is(err, ErrBodyTooLarge):
+		return failure{http.StatusRequestEntityTooLarge, errTypeTooLarge, pick("Request body too large.")}
+	case errors.Is(err, ErrAccessDenied):
+		return failure{http.StatusForbidden, errTypeAccessDenied, pick("Access denied.")}
+	default:
+		return failure{http.StatusInternalServerError, errTypeInternal, "Internal server error while authenticating the request."}
+	}
+}

@@ -1,0 +1,170 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// MiddlewareOptions configures Middleware. Zero values mean the defaults.
+type MiddlewareOptions struct {
+	// Authenticator says who is calling. Anonymous{} when nil.
+	Authenticator Authenticator
+	// Authorizer says what they may do. AllowAll{} when nil: every
+	// authenticated caller may do everything.
+	Authorizer Authorizer
+	// Region is the region of the resource ARNs. DefaultRegion when empty.
+	Region string
+	// AccountOf returns the account that owns a workspace. When it is nil,
+	// or the workspace does not exist (ok false), the ARN is built with the
+	// caller's own account, so that a denial says nothing about whether the
+	// workspace exists; an allowed request then reaches the handler, which
+	// answers 404.
+	AccountOf func(ctx context.Context, workspaceID string) (account string, ok bool)
+	// PassUnknownRoutes lets authenticated requests for routes outside the
+	// route table through to next without an authorization check. By
+	// default they are denied (403 AccessDeniedException).
+	PassUnknownRoutes bool
+	// Logger logs denials (debug) and failures (error). Discarded when nil.
+	Logger *slog.Logger
+	// Registerer registers promspace_auth_requests_total. Not registered
+	// when nil.
+	Registerer prometheus.Registerer
+}
+
+type middleware struct {
+	next     http.Handler
+	opts     MiddlewareOptions
+	requests *prometheus.CounterVec
+}
+
+// Middleware authenticates every request, matches it to its AMP operation
+// (see Route), builds the resource ARN and asks the Authorizer; allowed
+// requests reach next with the principal and operation in their context
+// (PrincipalFrom, OperationFrom, Allowed). Refusals look like AMP's: on the
+// control plane a 403 (413 for an oversized body) with x-amzn-ErrorType and
+// {"message":"..."}; on the data plane (/workspaces/{id}/api/v1/...,
+// /workspaces/{id}/alertmanager/api/v2/...) the same status and header with
+// Prometheus' {"status":"error","errorType":"...","error":"..."}.
+func Middleware(next http.Handler, opts MiddlewareOptions) http.Handler {
+	if opts.Authenticator == nil {
+		opts.Authenticator = Anonymous{}
+	}
+	if opts.Authorizer == nil {
+		opts.Authorizer = AllowAll{}
+	}
+	if opts.Region == "" {
+		opts.Region = DefaultRegion
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	m := &middleware{
+		next: next,
+		opts: opts,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "promspace_auth_requests_total",
+			Help: "Requests seen by the auth middleware, by result: allowed, or the AWS error type of the refusal.",
+		}, []string{"result"}),
+	}
+	if opts.Registerer != nil {
+		if err := opts.Registerer.Register(m.requests); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+					m.requests = existing
+				}
+			} else {
+				opts.Logger.Warn("auth: registering metrics", "err", err)
+			}
+		}
+	}
+	return m
+}
+
+func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	path := r.URL.EscapedPath()
+	dataPlane := isDataPlanePath(path)
+
+	p, err := m.opts.Authenticator.Authenticate(r)
+	if err == nil && p == nil {
+		err = errors.New("authenticator returned no principal")
+	}
+	if err != nil {
+		f := failureOf(err)
+		if f.status == http.StatusInternalServerError {
+			m.opts.Logger.Error("auth: authentication failed", "method", r.Method, "path", path, "err", err)
+		} else {
+			m.opts.Logger.Debug("auth: request not authenticated", "method", r.Method, "path", path, "type", f.errType, "err", err)
+		}
+		m.refuse(w, f, dataPlane)
+		return
+	}
+
+	op, ok := Route(r.Method, path)
+	if !ok {
+		if m.opts.PassUnknownRoutes {
+			m.requests.WithLabelValues("allowed").Inc()
+			m.next.ServeHTTP(w, r.WithContext(NewContext(ctx, p, m.opts.Authorizer)))
+			return
+		}
+		m.opts.Logger.Debug("auth: unknown route denied", "method", r.Method, "path", path, "principal", p.arn())
+		m.refuse(w, failure{http.StatusForbidden, errTypeAccessDenied,
+			"User: " + p.arn() + " is not authorized to perform: " + r.Method + " " + path + " (not an aps operation)"}, dataPlane)
+		return
+	}
+
+	account := p.AccountID
+	if op.WorkspaceID != "" && m.opts.AccountOf != nil {
+		if owner, ok := m.opts.AccountOf(ctx, op.WorkspaceID); ok {
+			account = owner
+		}
+	}
+	resource := op.Resource(m.opts.Region, account)
+	allowed, err := m.opts.Authorizer.Authorize(ctx, p, op.Action, resource)
+	if err != nil {
+		m.opts.Logger.Error("auth: authorization failed", "principal", p.arn(), "action", op.Action, "resource", resource, "err", err)
+		m.refuse(w, failureOf(err), dataPlane)
+		return
+	}
+	if !allowed {
+		m.opts.Logger.Debug("auth: access denied", "principal", p.arn(), "action", op.Action, "resource", resource)
+		m.refuse(w, failure{http.StatusForbidden, errTypeAccessDenied,
+			"User: " + p.arn() + " is not authorized to perform: " + op.Action + " on resource: " + resource}, dataPlane)
+		return
+	}
+	m.requests.WithLabelValues("allowed").Inc()
+	ctx = withOperation(NewContext(ctx, p, m.opts.Authorizer), op)
+	m.next.ServeHTTP(w, r.WithContext(ctx))
+}
+
+func (m *middleware) refuse(w http.ResponseWriter, f failure, dataPlane bool) {
+	m.requests.WithLabelValues(f.errType).Inc()
+	writeFailure(w, f, dataPlane)
+}
+
+func writeFailure(w http.ResponseWriter, f failure, dataPlane bool) {
+	var body any
+	if dataPlane {
+		body = struct {
+			Status    string `json:"status"`
+			ErrorType string `json:"errorType"`
+			Error     string `json:"error"`
+		}{dataPlaneStatusError, f.errType, f.message}
+	} else {
+		body = struct {
+			Message string `json:"message"`
+		}{f.message}
+	}
+	b, _ := json.Marshal(body)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set(errorTypeHeader, f.errType)
+	w.WriteHeader(f.status)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,16 @@
+// Package promspace hosts the semantics of Amazon Managed Service for
+// Prometheus (AMP) inside a Go program: workspaces with AMP's control-plane
+// REST API, remote-write ingest, and the Prometheus query API, each workspace
+// backed by its own Prometheus TSDB.
+//
+// The root package only wires the other packages into one http.Handler:
+//
+//   - workspace owns the control plane and the per-workspace TSDBs;
+//   - ingest owns remote write 1.0 and 2.0;
+//   - query owns the Prometheus HTTP API v1 and the PromQL engine;
+//   - auth owns SigV4, bearer tokens and IAM-style policies;
+//   - rules, dedupe and quota own recording and alerting rules, HA-pair
+//     dedupe and AMP's limits.
+//
+// The test harness for programs that write to promspace is promspacetest.
+package promspace

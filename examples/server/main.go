@@ -1,0 +1,135 @@
+// Command server is a local Amazon Managed Service for Prometheus: AMP's
+// control-plane API, and for every workspace remote write and the Prometheus
+// query API, on 127.0.0.1:9009 with data in ./data.
+//
+// On first start it creates a workspace with the alias "default" and reuses
+// it on later starts; it logs that workspace's URLs and a remote_write block
+// to paste into prometheus.yml.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/promspace/promspace"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(ctx, os.Args[1:], logger, nil); err != nil {
+		logger.Error("server failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is done. When started is not nil it receives the
+// address the server listens on once it takes requests.
+func run(ctx context.Context, args []string, logger *slog.Logger, started chan<- string) error {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:9009", "address to listen on")
+	dataDir := fs.String("data-dir", "./data", "directory for workspace data and metadata")
+	region := fs.String("region", "us-east-1", "region in workspace ARNs")
+	account := fs.String("account-id", "000000000000", "account id in workspace ARNs")
+	alias := fs.String("default-workspace", "default", "alias of the workspace created on first start")
+	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for requests in flight on shutdown")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	svc, err := promspace.New(ctx, promspace.Options{
+		DataDir:    *dataDir,
+		Region:     *region,
+		AccountID:  *account,
+		Logger:     logger,
+		Registerer: reg,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := svc.Close(); err != nil {
+			logger.Error("closing workspaces", "err", err)
+		}
+	}()
+
+	ws, err := svc.EnsureWorkspace(ctx, *alias)
+	if err != nil {
+		return fmt.Errorf("default workspace: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	wsURL := base + "/workspaces/" + ws.ID()
+	logger.Info("serving a local AMP", "listen", ln.Addr().String(), "data_dir", *dataDir)
+	logger.Info("default workspace", "alias", ws.Alias(), "workspace_id", ws.ID(), "arn", ws.ARN(),
+		"remote_write_url", wsURL+"/api/v1/remote_write", "query_url", wsURL)
+	fmt.Fprint(os.Stderr, remoteWriteBlock(wsURL))
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "promspace is Healthy.\n")
+	})
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "promspace is Ready.\n")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("/", svc)
+
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	if started != nil {
+		started <- ln.Addr().String()
+	}
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// remoteWriteBlock is the prometheus.yml snippet that writes to the
+// workspace.
+func remoteWriteBlock(wsURL string) string {
+	return fmt.Sprintf(`
+# Paste into prometheus.yml to write to the default workspace:
+remote_write:
+  - url: %s/api/v1/remote_write
+
+# Grafana / promtool / client_golang: use %s as the Prometheus server URL.
+`, wsURL, wsURL)
+}

@@ -1,0 +1,203 @@
+package ingest
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/exemplar"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/metadata"
+)
+
+// decoder turns a decompressed protobuf body into a Request. It keeps its
+// scratch space between requests; label names and values point into the
+// body until they are copied into each series' Labels.
+type decoder struct {
+	scheme model.ValidationScheme
+
+	b         labels.ScratchBuilder
+	pairs     []labels.Label // label pairs of the series being decoded
+	refs      []uint32       // 2.0 label references of the series being decoded
+	samples   []Sample
+	hists     []Histogram
+	exemplars []exemplar.Exemplar
+
+	// 2.0 only.
+	symbols   []string          // point into the body
+	rawSeries [][]byte          // the encoded series, decoded once symbols are known
+	symCopies map[uint32]string // metadata strings copied out of the body
+}
+
+func (d *decoder) reset() {
+	d.pairs = d.pairs[:0]
+	d.refs = d.refs[:0]
+	d.samples = d.samples[:0]
+	clear(d.hists)
+	d.hists = d.hists[:0]
+	clear(d.exemplars)
+	d.exemplars = d.exemplars[:0]
+	clear(d.symbols)
+	d.symbols = d.symbols[:0]
+	clear(d.rawSeries)
+	d.rawSeries = d.rawSeries[:0]
+	clear(d.symCopies)
+}
+
+// decode decodes body, a decompressed message of the given version, into r.
+// An error means the body is not a valid message; invalid series are
+// dropped from r with their reasons instead.
+func decode(r *Request, v Version, body []byte, scheme model.ValidationScheme) error {
+	r.Version = v
+	r.d.scheme = scheme
+	if v == V2 {
+		return r.d.decodeV2(r, body)
+	}
+	return r.d.decodeV1(r, body)
+}
+
+// series holds the parts of one series while it is decoded: the offsets of
+// its samples, histograms and exemplars in the decoder's scratch slices.
+type seriesStart struct {
+	pairs, samples, hists, exemplars int
+}
+
+func (d *decoder) start() seriesStart {
+	return seriesStart{
+		pairs:     len(d.pairs),
+		samples:   len(d.samples),
+		hists:     len(d.hists),
+		exemplars: len(d.exemplars),
+	}
+}
+
+// finish validates the labels of the series decoded since st and adds the
+// series to r, dropped with a reason when it is invalid.
+func (d *decoder) finish(r *Request, st seriesStart, md metadata.Metadata) {
+	pairs := d.pairs[st.pairs:]
+	s := Series{
+		Samples:    d.samples[st.samples:len(d.samples):len(d.samples)],
+		Histograms: d.hists[st.hists:len(d.hists):len(d.hists)],
+		Exemplars:  d.exemplars[st.exemplars:len(d.exemplars):len(d.exemplars)],
+		Metadata:   md,
+	}
+	if len(s.Samples) == 0 {
+		s.Samples = nil
+	}
+	if len(s.Histograms) == 0 {
+		s.Histograms = nil
+	}
+	if len(s.Exemplars) == 0 {
+		s.Exemplars = nil
+	}
+	pairs, reason, err := d.validate(pairs)
+	if err == nil {
+		d.b.Reset()
+		for _, p := range pairs {
+			d.b.Add(p.Name, p.Value)
+		}
+		s.Labels = d.b.Labels()
+	}
+	d.pairs = d.pairs[:st.pairs]
+	r.Series = append(r.Series, s)
+	if err != nil {
+		r.Drop(len(r.Series)-1, reason, err)
+	}
+}
+
+// validate checks the label pairs of a series. It removes labels with empty
+// values (the TSDB treats them as absent), sorts the pairs, and rejects
+// missing or invalid metric names, invalid label names or values, and
+// duplicate label names.
+func (d *decoder) validate(pairs []labels.Label) ([]labels.Label, string, error) {
+	sorted := true
+	n := 0
+	for i, p := range pairs {
+		if p.Value == "" {
+			continue
+		}
+		if n > 0 && p.Name < pairs[n-1].Name {
+			sorted = false
+		}
+		pairs[n] = pairs[i]
+		n++
+	}
+	pairs = pairs[:n]
+	if !sorted {
+		slices.SortFunc(pairs, func(a, b labels.Label) int { return strings.Compare(a.Name, b.Name) })
+	}
+	hasName := false
+	for i, p := range pairs {
+		if i > 0 && p.Name == pairs[i-1].Name {
+			return pairs, ReasonDuplicateLabelNames, fmt.Errorf("duplicate label name %q for series %s", p.Name, seriesString(pairs))
+		}
+		if p.Name == model.MetricNameLabel {
+			hasName = true
+			if !d.scheme.IsValidMetricName(p.Value) {
+				return pairs, ReasonInvalidMetricName, fmt.Errorf("invalid metric name %q for series %s", p.Value, seriesString(pairs))
+			}
+			continue
+		}
+		if !d.scheme.IsValidLabelName(p.Name) {
+			return pairs, ReasonInvalidLabel, fmt.Errorf("invalid label name %q for series %s", p.Name, seriesString(pairs))
+		}
+		if !utf8.ValidString(p.Value) {
+			return pairs, ReasonInvalidLabel, fmt.Errorf("invalid label value %q for label %q of series %s", p.Value, p.Name, seriesString(pairs))
+		}
+	}
+	if !hasName {
+		return pairs, ReasonMissingMetricName, fmt.Errorf("missing metric name for series %s", seriesString(pairs))
+	}
+	return pairs, "", nil
+}
+
+// maxSeriesStringLen bounds how much of a series an error message quotes.
+const maxSeriesStringLen = 1024
+
+// seriesString formats label pairs the way labels.Labels.String does, cut
+// at maxSeriesStringLen bytes.
+func seriesString(pairs []labels.Label) string {
+	b := make([]byte, 0, 128)
+	b = append(b, '{')
+	for i, p := range pairs {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		if model.LegacyValidation.IsValidLabelName(p.Name) {
+			b = append(b, p.Name...)
+		} else {
+			b = strconv.AppendQuote(b, p.Name)
+		}
+		b = append(b, '=')
+		b = strconv.AppendQuote(b, p.Value)
+		if len(b) > maxSeriesStringLen {
+			return string(b[:maxSeriesStringLen]) + "...}"
+		}
+	}
+	return string(append(b, '}'))
+}
+
+// metricType maps the metric type enum shared by 1.0 and 2.0 to the model's.
+func metricType(v int32) model.MetricType {
+	switch v {
+	case 1:
+		return model.MetricTypeCounter
+	case 2:
+		return model.MetricTypeGauge
+	case 3:
+		return model.MetricTypeHistogram
+	case 4:
+		return model.MetricTypeGaugeHistogram
+	case 5:
+		return model.MetricTypeSummary
+	case 6:
+		return model.MetricTypeInfo
+	case 7:
+		return model.MetricTypeStateset
+	default:
+		return model.MetricTypeUnknown
+	}
+}

@@ -1,0 +1,29 @@
+// Package ingest owns remote-write ingest for a workspace: the HTTP exchange
+// of Prometheus remote write 1.0 (prometheus.WriteRequest) and 2.0
+// (io.prometheus.write.v2.Request) with snappy compression, the size limits
+// on the compressed and decompressed body, decoding, label validation, the
+// write pipeline, and appending to the workspace's storage.AppendableV2 in
+// one transaction per request, with metric metadata handed both to the TSDB
+// and to the workspace's MetadataSink.
+//
+// A request flows: method and Content-Type (415) → Content-Encoding (415) →
+// body size (413) → snappy → decode (400 for a malformed message) →
+// validation (invalid series dropped, listed in a 400) → pipeline stages →
+// TSDB appender → commit. Valid samples of a request are written even when
+// others in it are rejected; the response is then 400 and names each
+// rejected series and why, up to Options.MaxResponseErrors. Responses to 2.0
+// requests carry X-Prometheus-Remote-Write-{Samples,Histograms,Exemplars}-Written.
+// Status codes follow Prometheus' receiver (storage/remote/write_handler.go);
+// a 5xx means nothing was written and only comes from the storage or a
+// failing stage.
+//
+// The package does not own what stages decide: HA dedupe (package dedupe)
+// and limits and metering (package quota) plug in as Stages through
+// Options.Pipeline. It does not route requests, authenticate callers, open
+// workspaces or keep metadata: the root package resolves the workspace and
+// passes a Target.
+//
+// Decoding reads the protobuf wire format directly into pooled requests, so
+// that label names and values are not allocated one by one; each series'
+// labels are copied once into their labels.Labels.
+package ingest

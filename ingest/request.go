@@ -1,0 +1,185 @@
+package ingest
+
+import (
+	"github.com/prometheus/prometheus/model/exemplar"
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/metadata"
+)
+
+// Version is the remote-write protocol of a request.
+type Version int
+
+const (
+	// V1 is remote write 1.0, the prometheus.WriteRequest message.
+	V1 Version = 1
+	// V2 is remote write 2.0, the io.prometheus.write.v2.Request message.
+	V2 Version = 2
+)
+
+// String returns "1.0" or "2.0".
+func (v Version) String() string {
+	switch v {
+	case V1:
+		return "1.0"
+	case V2:
+		return "2.0"
+	default:
+		return "unknown"
+	}
+}
+
+// Request is a decoded and validated remote-write request as the pipeline
+// stages see it. Requests are pooled: nothing in a Request may be used after
+// the stage that received it returns.
+type Request struct {
+	Version Version
+	// Series holds the series that are still to be written, with sorted,
+	// valid labels.
+	Series []Series
+	// Metadata holds the metric-family metadata of a 1.0 request. Requests of
+	// 2.0 carry metadata per series instead (Series.Metadata).
+	Metadata []MetricMetadata
+
+	dropped []droppedSeries // since the last compaction
+
+	// Decoding scratch, reused across requests.
+	d decoder
+}
+
+// Series is one series of a request.
+type Series struct {
+	Labels     labels.Labels
+	Samples    []Sample
+	Histograms []Histogram
+	// Exemplars of the series, in the order received.
+	Exemplars []exemplar.Exemplar
+	// Metadata is the series' metadata in a 2.0 request; empty in 1.0.
+	Metadata metadata.Metadata
+
+	dropped bool
+}
+
+// Sample is a float sample. StartTimestamp is the 2.0 start (created)
+// timestamp in milliseconds, 0 when unknown.
+type Sample struct {
+	StartTimestamp int64
+	Timestamp      int64
+	Value          float64
+}
+
+// Histogram is a native histogram sample: exactly one of H and FH is set.
+type Histogram struct {
+	StartTimestamp int64
+	Timestamp      int64
+	H              *histogram.Histogram
+	FH             *histogram.FloatHistogram
+}
+
+// MetricMetadata is a metadata entry of a 1.0 request.
+type MetricMetadata struct {
+	MetricFamily string
+	Metadata     metadata.Metadata
+}
+
+type droppedSeries struct {
+	labels  labels.Labels
+	samples int // floats and histograms
+	reason  string
+	err     error
+}
+
+// Drop removes Series[i] from the request. The rest of the request is still
+// written; when err is not nil the response is 400 and lists err (which
+// should name the series). reason labels the discarded-samples metric.
+// Series are removed once the stage returns, so indexes stay stable while it
+// runs. Dropping a series twice keeps the first reason.
+func (r *Request) Drop(i int, reason string, err error) {
+	s := &r.Series[i]
+	if s.dropped {
+		return
+	}
+	s.dropped = true
+	r.dropped = append(r.dropped, droppedSeries{
+		labels:  s.Labels,
+		samples: len(s.Samples) + len(s.Histograms),
+		reason:  reason,
+		err:     err,
+	})
+}
+
+// reject records an error that drops no series, such as invalid metadata.
+func (r *Request) reject(reason string, err error) {
+	r.dropped = append(r.dropped, droppedSeries{reason: reason, err: err})
+}
+
+// SampleCount returns the number of float samples in the request.
+func (r *Request) SampleCount() int {
+	n := 0
+	for i := range r.Series {
+		n += len(r.Series[i].Samples)
+	}
+	return n
+}
+
+// HistogramCount returns the number of native histogram samples in the
+// request.
+func (r *Request) HistogramCount() int {
+	n := 0
+	for i := range r.Series {
+		n += len(r.Series[i].Histograms)
+	}
+	return n
+}
+
+// ExemplarCount returns the number of exemplars in the request.
+func (r *Request) ExemplarCount() int {
+	n := 0
+	for i := range r.Series {
+		n += len(r.Series[i].Exemplars)
+	}
+	return n
+}
+
+// MetadataCount returns the number of metadata entries in the request: the
+// 1.0 metadata entries, or the 2.0 series that carry metadata.
+func (r *Request) MetadataCount() int {
+	n := len(r.Metadata)
+	for i := range r.Series {
+		if !r.Series[i].Metadata.IsEmpty() {
+			n++
+		}
+	}
+	return n
+}
+
+// compact removes the dropped series from r.Series, passing each drop to fn.
+func (r *Request) compact(fn func(d *droppedSeries)) {
+	if len(r.dropped) == 0 {
+		return
+	}
+	kept := r.Series[:0]
+	for i := range r.Series {
+		if !r.Series[i].dropped {
+			kept = append(kept, r.Series[i])
+		}
+	}
+	clear(r.Series[len(kept):])
+	r.Series = kept
+	for i := range r.dropped {
+		fn(&r.dropped[i])
+	}
+	clear(r.dropped)
+	r.dropped = r.dropped[:0]
+}
+
+// reset clears r for reuse, keeping its buffers.
+func (r *Request) reset() {
+	clear(r.Series)
+	r.Series = r.Series[:0]
+	clear(r.Metadata)
+	r.Metadata = r.Metadata[:0]
+	clear(r.dropped)
+	r.dropped = r.dropped[:0]
+	r.d.reset()
+}

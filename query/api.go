@@ -1,0 +1,258 @@
+package query
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/grafana/regexp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/common/route"
+	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/model/exemplar"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/metadata"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/storage"
+	v1 "github.com/prometheus/prometheus/web/api/v1"
+)
+
+// Version is the promspace version that status/buildinfo reports. The build
+// may set it with -ldflags "-X github.com/promspace/promspace/query.Version=...";
+// it is read when New is called.
+var Version = "0.1.0-dev"
+
+// Defaults of Options, AMP's values.
+const (
+	DefaultLookbackDelta  = 5 * time.Minute
+	DefaultTimeout        = time.Minute
+	DefaultMaxSamples     = 50_000_000
+	DefaultMaxQueryLength = 32 * 24 * time.Hour
+	// DefaultSubqueryStep is the step of a subquery written without one,
+	// Prometheus' default evaluation interval.
+	DefaultSubqueryStep = time.Minute
+)
+
+// Options configure an API. Zero values mean the default.
+type Options struct {
+	Logger *slog.Logger
+	// Registerer takes the engine's and this package's metrics; nil registers
+	// nothing.
+	Registerer prometheus.Registerer
+
+	// LookbackDelta is how far back an instant selector looks for a sample.
+	LookbackDelta time.Duration
+	// Timeout is the longest a query may run; longer ones answer 422
+	// "query timed out - consider simplifying your query".
+	Timeout time.Duration
+	// MaxSamples is the most samples a query may hold in memory at once.
+	MaxSamples int
+	// MaxQueryLength is the longest time range of a range query (end - start).
+	// A negative value means no limit.
+	MaxQueryLength time.Duration
+
+	// OnQuery, if set, is called once for every query and range query the
+	// engine executed, with the query samples processed (the engine's total
+	// samples). Queries rejected by max_samples_processed_error_threshold are
+	// not charged and not reported. It is called on the request's goroutine
+	// and must not block.
+	OnQuery func(workspaceID string, samplesProcessed int64)
+}
+
+// DefaultOptions returns the options with AMP's defaults.
+func DefaultOptions() Options {
+	return Options{
+		LookbackDelta:  DefaultLookbackDelta,
+		Timeout:        DefaultTimeout,
+		MaxSamples:     DefaultMaxSamples,
+		MaxQueryLength: DefaultMaxQueryLength,
+	}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	if o.Logger == nil {
+		o.Logger = promslog.NewNopLogger()
+	}
+	if o.LookbackDelta <= 0 {
+		o.LookbackDelta = d.LookbackDelta
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = d.Timeout
+	}
+	if o.MaxSamples <= 0 {
+		o.MaxSamples = d.MaxSamples
+	}
+	if o.MaxQueryLength == 0 {
+		o.MaxQueryLength = d.MaxQueryLength
+	}
+	return o
+}
+
+// MetadataLister lists the latest metadata per metric family, with the
+// semantics of Prometheus' /api/v1/metadata: metric "" means all, and a
+// negative limit or limitPerMetric means no limit.
+type MetadataLister interface {
+	List(metric string, limit, limitPerMetric int) map[string][]metadata.Metadata
+}
+
+// Source is the storage of one workspace.
+type Source struct {
+	// ID names the workspace in OnQuery and in logs.
+	ID        string
+	Queryable storage.SampleAndChunkQueryable
+	// Exemplars may be nil: query_exemplars then answers no exemplars.
+	Exemplars storage.ExemplarQueryable
+	// Metadata may be nil: metadata then answers no metadata.
+	Metadata MetadataLister
+}
+
+// API serves the Prometheus HTTP API v1 for any number of workspaces with one
+// PromQL engine. It is safe for concurrent use.
+type API struct {
+	opts    Options
+	engine  *promql.Engine
+	metrics *metrics
+
+	// template is Prometheus' API with everything a workspace does not change
+	// (build info, codecs, parser, the OpenAPI document). Building it costs
+	// tens of milliseconds, so Handler copies it and sets the workspace's
+	// storage and engine instead of calling v1.NewAPI for each workspace.
+	template *v1.API
+}
+
+// New returns an API with its engine. Its metrics are registered on
+// opts.Registerer, so call it once per Registerer.
+func New(opts Options) *API {
+	opts = opts.withDefaults()
+	p := parser.NewParser(parser.Options{})
+	subqueryStep := DefaultSubqueryStep.Milliseconds()
+	engine := promql.NewEngine(promql.EngineOpts{
+		Logger:                   opts.Logger.With("component", "query engine"),
+		Reg:                      opts.Registerer,
+		MaxSamples:               opts.MaxSamples,
+		Timeout:                  opts.Timeout,
+		LookbackDelta:            opts.LookbackDelta,
+		NoStepSubqueryIntervalFn: func(int64) int64 { return subqueryStep },
+		EnableAtModifier:         true,
+		EnableNegativeOffset:     true,
+		Parser:                   p,
+	})
+	return &API{
+		opts:     opts,
+		engine:   engine,
+		metrics:  newMetrics(opts.Registerer),
+		template: newPrometheusAPI(opts, p),
+	}
+}
+
+// Engine returns the PromQL engine shared by all workspaces, for callers that
+// evaluate PromQL outside HTTP (rules) with the same limits.
+func (a *API) Engine() *promql.Engine { return a.engine }
+
+// noCrossOrigin matches no Origin header: AMP sends no CORS grants.
+var noCrossOrigin = regexp.MustCompile(`^$`)
+
+func newPrometheusAPI(opts Options, p parser.Parser) *v1.API {
+	return v1.NewAPI(
+		nil, // query engine: per workspace
+		nil, // queryable: per workspace
+		nil, // appendable: remote write is the ingest package's
+		nil, // exemplar queryable: per workspace
+		nil, // scrape pools
+		nil, // targets
+		nil, // alertmanagers
+		func() config.Config { return config.DefaultConfig },
+		nil, // flags
+		v1.GlobalURLOptions{},
+		func(f http.HandlerFunc) http.HandlerFunc { return f }, // always ready
+		nil,   // TSDB admin and stats
+		"",    // data directory
+		false, // admin APIs
+		false, // search APIs
+		0,     // search limit
+		opts.Logger.With("component", "api"),
+		nil, // rules
+		0,   // remote read sample limit
+		0,   // remote read concurrency
+		0,   // remote read frame size
+		false,
+		noCrossOrigin,
+		nil, // runtime info
+		buildInfo(),
+		nil, // notifications
+		nil, // notifications subscription
+		nil, // gatherer
+		nil, // registerer: nothing per workspace may register
+		nil, // stats renderer: Prometheus' default
+		false,
+		nil,
+		false, false, false, // OTLP
+		opts.LookbackDelta,
+		false, // type and unit labels
+		false, // append metadata
+		nil,   // error codes: Prometheus' own
+		nil,   // feature registry
+		v1.OpenAPIOptions{},
+		p,
+		false, // query cost
+		opts.Timeout,
+	)
+}
+
+func buildInfo() *v1.PrometheusVersion {
+	v := &v1.PrometheusVersion{
+		Version:   Version,
+		GoVersion: runtime.Version(),
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				v.Revision = s.Value
+			case "vcs.time":
+				v.BuildDate = s.Value
+			}
+		}
+	}
+	return v
+}
+
+// Handler returns the HTTP API of one workspace, serving paths that start at
+// /api/v1/. Build it once per workspace and keep it: it is cheap but not free.
+func (a *API) Handler(src Source) http.Handler {
+	if src.Queryable == nil {
+		panic("query: Source.Queryable is nil")
+	}
+	exemplars := src.Exemplars
+	if exemplars == nil {
+		exemplars = noExemplars{}
+	}
+
+	// A shallow copy of the template shares only read-only state; the fields
+	// set below are the only ones the endpoints served here read per workspace.
+	prom := *a.template
+	prom.Queryable = src.Queryable
+	prom.ExemplarQueryable = exemplars
+	prom.QueryEngine = &meteredEngine{api: a, workspaceID: src.ID}
+
+	router := route.New()
+	prom.Register(router.WithPrefix(apiPrefix))
+	return newHandler(a, src, router)
+}
+
+// noExemplars is the ExemplarQueryable of a workspace without exemplars.
+type noExemplars struct{}
+
+func (noExemplars) ExemplarQuerier(context.Context) (storage.ExemplarQuerier, error) {
+	return noExemplars{}, nil
+}
+
+func (noExemplars) Select(int64, int64, ...[]*labels.Matcher) ([]exemplar.QueryResult, error) {
+	return []exemplar.QueryResult{}, nil
+}

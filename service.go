@@ -1,0 +1,221 @@
+package promspace
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/thanos-io/objstore"
+
+	"github.com/promspace/promspace/ingest"
+	"github.com/promspace/promspace/query"
+	"github.com/promspace/promspace/workspace"
+)
+
+// Options configures a Service. The zero value of each field means its
+// default.
+type Options struct {
+	// DataDir holds every workspace's TSDB and, unless Bucket is set, the
+	// filesystem bucket with workspace metadata.
+	DataDir string
+	// Bucket stores workspace metadata. Defaults to a filesystem bucket under
+	// DataDir.
+	Bucket objstore.Bucket
+	// Region and AccountID make up workspace ARNs. Default us-east-1 and
+	// 000000000000.
+	Region    string
+	AccountID string
+	// PublicURL is the base of each workspace's prometheusEndpoint. Empty
+	// derives it from each request.
+	PublicURL string
+
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+
+	// Workspace, Ingest and Query tune the packages behind the service; their
+	// zero values are the packages' defaults. Fields that the Service sets
+	// itself (directories, loggers, registerers) are overwritten.
+	Workspace workspace.Options
+	Ingest    ingest.Options
+	Query     query.Options
+
+	// Middleware, when set, wraps the whole handler: access control sits
+	// here.
+	Middleware func(http.Handler) http.Handler
+}
+
+// Service is a local AMP: the control plane of every workspace and each
+// workspace's data plane, served as one http.Handler.
+type Service struct {
+	logger   *slog.Logger
+	registry *workspace.Registry
+	ingest   *ingest.Handler
+	query    *query.API
+	handler  http.Handler
+
+	mu      sync.Mutex
+	queries map[*workspace.Workspace]http.Handler
+}
+
+// New opens the registry under opts.DataDir, reopening every workspace
+// already there, and returns the service. Close it to close every TSDB.
+func New(ctx context.Context, opts Options) (*Service, error) {
+	if opts.DataDir == "" && opts.Bucket == nil {
+		return nil, errors.New("promspace: a data directory is required")
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	reg := opts.Registerer
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+
+	wo := opts.Workspace
+	wo.DataDir = opts.DataDir
+	if opts.Bucket != nil {
+		wo.Bucket = opts.Bucket
+	}
+	if opts.Region != "" {
+		wo.Region = opts.Region
+	}
+	if opts.AccountID != "" {
+		wo.AccountID = opts.AccountID
+	}
+	wo.Logger = logger.With("component", "workspace")
+	wo.Registerer = reg
+	registry, err := workspace.Open(ctx, wo)
+	if err != nil {
+		return nil, fmt.Errorf("open workspaces: %w", err)
+	}
+
+	io := opts.Ingest
+	io.Logger = logger.With("component", "ingest")
+	io.Registerer = reg
+	qo := opts.Query
+	qo.Logger = logger.With("component", "query")
+	qo.Registerer = reg
+
+	s := &Service{
+		logger:   logger,
+		registry: registry,
+		ingest:   ingest.NewHandler(io),
+		query:    query.New(qo),
+		queries:  map[*workspace.Workspace]http.Handler{},
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /workspaces/{workspaceId}/api/v1/remote_write", s.serveRemoteWrite)
+	mux.HandleFunc("/workspaces/{workspaceId}/api/v1/", s.serveQuery)
+	mux.Handle("/", workspace.NewHandler(registry, workspace.HandlerOptions{PublicURL: opts.PublicURL}))
+	s.handler = mux
+	if opts.Middleware != nil {
+		s.handler = opts.Middleware(mux)
+	}
+	return s, nil
+}
+
+// ServeHTTP serves AMP's control plane and every workspace's data plane.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// Registry is the service's workspace registry, for programs that manage
+// workspaces in-process.
+func (s *Service) Registry() *workspace.Registry { return s.registry }
+
+// Close closes every workspace's TSDB.
+func (s *Service) Close() error { return s.registry.Close() }
+
+// EnsureWorkspace returns the active workspace with the given alias, creating
+// it when there is none.
+func (s *Service) EnsureWorkspace(ctx context.Context, alias string) (*workspace.Workspace, error) {
+	out, err := s.registry.List(ctx, workspace.ListInput{Alias: alias})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range out.Workspaces {
+		if w.Alias() == alias {
+			return s.registry.Get(ctx, w.ID())
+		}
+	}
+	w, err := s.registry.Create(ctx, workspace.CreateInput{Alias: alias})
+	if err != nil {
+		return nil, err
+	}
+	return s.registry.Get(ctx, w.ID())
+}
+
+func (s *Service) serveRemoteWrite(w http.ResponseWriter, r *http.Request) {
+	ws, err := s.registry.Get(r.Context(), r.PathValue("workspaceId"))
+	if err != nil {
+		writeDataPlaneError(w, err, false)
+		return
+	}
+	s.ingest.Write(w, r, ingest.Target{ID: ws.ID(), Appendable: ws.DB(), Metadata: ws.Metadata()})
+}
+
+func (s *Service) serveQuery(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("workspaceId")
+	ws, err := s.registry.Get(r.Context(), id)
+	if err != nil {
+		s.forget(id)
+		writeDataPlaneError(w, err, true)
+		return
+	}
+	h := s.queryHandler(ws)
+	http.StripPrefix("/workspaces/"+id, h).ServeHTTP(w, r)
+}
+
+// queryHandler returns the workspace's query API, built once: Prometheus'
+// API object is costly enough not to build per request.
+func (s *Service) queryHandler(ws *workspace.Workspace) http.Handler {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h, ok := s.queries[ws]; ok {
+		return h
+	}
+	db := ws.DB()
+	h := s.query.Handler(query.Source{ID: ws.ID(), Queryable: db, Exemplars: db, Metadata: ws.Metadata()})
+	s.queries[ws] = h
+	return h
+}
+
+// forget drops the cached query API of a workspace that is gone.
+func (s *Service) forget(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ws := range s.queries {
+		if ws.ID() == id {
+			delete(s.queries, ws)
+		}
+	}
+}
+
+// writeDataPlaneError answers a data-plane request whose workspace cannot be
+// used. Query paths get Prometheus' error JSON, remote write a plain text as
+// Prometheus' write handler writes.
+func writeDataPlaneError(w http.ResponseWriter, err error, promJSON bool) {
+	code, errType := http.StatusInternalServerError, "internal"
+	if errors.Is(err, workspace.ErrNotFound) {
+		code, errType = http.StatusNotFound, "not_found"
+	}
+	if !promJSON {
+		http.Error(w, err.Error(), code)
+		return
+	}
+	body, _ := json.Marshal(struct {
+		Status    string `json:"status"`
+		ErrorType string `json:"errorType"`
+		Error     string `json:"error"`
+	}{"error", errType, err.Error()})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(body)
+}

@@ -1,0 +1,515 @@
+package workspace
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/prometheus/model/labels"
+)
+
+// maxRequestBody bounds a control-plane request body; AMP's requests are
+// small JSON documents.
+const maxRequestBody = 1 << 20
+
+// HandlerOptions configure NewHandler.
+type HandlerOptions struct {
+	// PublicURL is the base of the prometheusEndpoint of described
+	// workspaces, e.g. https://aps.example.com. Empty means the scheme and
+	// host of the request.
+	PublicURL string
+	// Account returns the account a request acts for; nil, or an empty
+	// answer, means the registry's Options.AccountID. Workspaces of other
+	// accounts do not exist for the request.
+	Account func(*http.Request) string
+	// Visible filters ListWorkspaces, for access control; nil shows all.
+	Visible func(ctx context.Context, w *Workspace) bool
+	Logger  *slog.Logger
+}
+
+type handler struct {
+	reg    *Registry
+	opts   HandlerOptions
+	logger *slog.Logger
+}
+
+// NewHandler returns AMP's control-plane REST-JSON API over reg, with the
+// paths, methods, JSON names, status codes and errors the AWS SDK's amp
+// client expects: workspaces, their alias, configuration and tags. The data
+// plane under /workspaces/{id}/api/v1/ is not served here.
+func NewHandler(reg *Registry, opts HandlerOptions) http.Handler {
+	h := &handler{reg: reg, opts: opts, logger: cmp.Or(opts.Logger, reg.logger)}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /workspaces", h.createWorkspace)
+	mux.HandleFunc("GET /workspaces", h.listWorkspaces)
+	mux.HandleFunc("GET /workspaces/{workspaceId}", h.describeWorkspace)
+	mux.HandleFunc("DELETE /workspaces/{workspaceId}", h.deleteWorkspace)
+	mux.HandleFunc("POST /workspaces/{workspaceId}/alias", h.updateWorkspaceAlias)
+	mux.HandleFunc("GET /workspaces/{workspaceId}/configuration", h.describeWorkspaceConfiguration)
+	mux.HandleFunc("PATCH /workspaces/{workspaceId}/configuration", h.updateWorkspaceConfiguration)
+	// The ARN holds slashes; the SDK escapes them, other clients may not.
+	mux.HandleFunc("GET /tags/{resourceArn...}", h.listTagsForResource)
+	mux.HandleFunc("POST /tags/{resourceArn...}", h.tagResource)
+	mux.HandleFunc("DELETE /tags/{resourceArn...}", h.untagResource)
+	mux.HandleFunc("/", h.unknownOperation)
+	return mux
+}
+
+// JSON shapes of AMP's API.
+type (
+	statusJSON struct {
+		StatusCode   string `json:"statusCode"`
+		StatusReason string `json:"statusReason,omitempty"`
+	}
+	workspaceJSON struct {
+		Alias              string            `json:"alias,omitempty"`
+		Arn                string            `json:"arn"`
+		CreatedAt          epochSeconds      `json:"createdAt"`
+		KmsKeyArn          string            `json:"kmsKeyArn,omitempty"`
+		PrometheusEndpoint string            `json:"prometheusEndpoint,omitempty"`
+		Status             statusJSON        `json:"status"`
+		Tags               map[string]string `json:"tags,omitempty"`
+		WorkspaceID        string            `json:"workspaceId"`
+	}
+	limitsPerLabelSetJSON struct {
+		LabelSet map[string]string `json:"labelSet"`
+		Limits   *struct {
+			MaxSeries *int64 `json:"maxSeries,omitempty"`
+		} `json:"limits"`
+	}
+	configurationJSON struct {
+		Status                        statusJSON              `json:"status"`
+		LimitsPerLabelSet             []limitsPerLabelSetJSON `json:"limitsPerLabelSet,omitempty"`
+		RetentionPeriodInDays         int64                   `json:"retentionPeriodInDays"`
+		OutOfOrderTimeWindowInSeconds int64                   `json:"outOfOrderTimeWindowInSeconds"`
+		RuleQueryOffsetInSeconds      int64                   `json:"ruleQueryOffsetInSeconds"`
+	}
+)
+
+// epochSeconds is a timestamp the way rest-json bodies carry them.
+type epochSeconds time.Time
+
+func (t epochSeconds) MarshalJSON() ([]byte, error) {
+	return strconv.AppendFloat(nil, float64(time.Time(t).UnixMilli())/1e3, 'f', -1, 64), nil
+}
+
+func (h *handler) account(r *http.Request) string {
+	if h.opts.Account != nil {
+		if a := h.opts.Account(r); a != "" {
+			return a
+		}
+	}
+	return h.reg.opts.AccountID
+}
+
+// workspace returns the workspace of the request's path, in any status, if
+// the request's account owns it.
+func (h *handler) workspace(r *http.Request) (*Workspace, error) {
+	id := r.PathValue("workspaceId")
+	w, err := h.reg.Describe(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if w.Account() != h.account(r) {
+		return nil, notFound(id)
+	}
+	return w, nil
+}
+
+func (h *handler) describe(r *http.Request, w *Workspace, withEndpoint bool) workspaceJSON {
+	d := workspaceJSON{
+		Alias:       w.Alias(),
+		Arn:         w.ARN(),
+		CreatedAt:   epochSeconds(w.CreatedAt()),
+		KmsKeyArn:   w.KmsKeyArn(),
+		Status:      statusJSON{StatusCode: string(w.Status())},
+		Tags:        w.Tags(),
+		WorkspaceID: w.ID(),
+	}
+	if withEndpoint {
+		d.PrometheusEndpoint = h.publicURL(r) + "/workspaces/" + w.ID() + "/"
+	}
+	return d
+}
+
+func (h *handler) publicURL(r *http.Request) string {
+	if h.opts.PublicURL != "" {
+		return strings.TrimSuffix(h.opts.PublicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (h *handler) createWorkspace(rw http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Alias       *string           `json:"alias"`
+		ClientToken string            `json:"clientToken"`
+		Tags        map[string]string `json:"tags"`
+		KmsKeyArn   string            `json:"kmsKeyArn"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		h.writeError(rw, r, err, "", "")
+		return
+	}
+	if req.Alias != nil && strings.TrimSpace(*req.Alias) == "" {
+		h.writeError(rw, r, aliasRequired(), "", "")
+		return
+	}
+	w, status, err := h.reg.create(r.Context(), CreateInput{
+		Alias:       deref(req.Alias),
+		ClientToken: req.ClientToken,
+		Tags:        req.Tags,
+		KmsKeyArn:   req.KmsKeyArn,
+		Account:     h.account(r),
+	})
+	if err != nil {
+		h.writeError(rw, r, err, "", "Workspace")
+		return
+	}
+	writeJSON(rw, http.StatusAccepted, struct {
+		Arn         string            `json:"arn"`
+		KmsKeyArn   string            `json:"kmsKeyArn,omitempty"`
+		Status      statusJSON        `json:"status"`
+		Tags        map[string]string `json:"tags,omitempty"`
+		WorkspaceID string            `json:"workspaceId"`
+	}{w.ARN(), w.KmsKeyArn(), statusJSON{StatusCode: string(status)}, w.Tags(), w.ID()})
+}
+
+func (h *handler) describeWorkspace(rw http.ResponseWriter, r *http.Request) {
+	w, err := h.workspace(r)
+	if err != nil {
+		h.writeError(rw, r, err, r.PathValue("workspaceId"), "Workspace")
+		return
+	}
+	writeJSON(rw, http.StatusOK, map[string]workspaceJSON{"workspace": h.describe(r, w, true)})
+}
+
+func (h *handler) listWorkspaces(rw http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	in := ListInput{
+		Account:   h.account(r),
+		Alias:     q.Get("alias"),
+		NextToken: q.Get("nextToken"),
+	}
+	if s := q.Get("maxResults"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxMaxResults {
+			h.writeError(rw, r, &ValidationError{Reason: ReasonFieldValidationFailed, Fields: []FieldError{{
+				Name: "maxResults", Message: fmt.Sprintf("must be an integer between 1 and %d", MaxMaxResults),
+			}}}, "", "")
+			return
+		}
+		in.MaxResults = n
+	}
+	if h.opts.Visible != nil {
+		ctx := r.Context()
+		in.Filter = func(w *Workspace) bool { return h.opts.Visible(ctx, w) }
+	}
+	out, err := h.reg.List(r.Context(), in)
+	if err != nil {
+		h.writeError(rw, r, err, "", "")
+		return
+	}
+	resp := struct {
+		Workspaces []workspaceJSON `json:"workspaces"`
+		NextToken  string          `json:"nextToken,omitempty"`
+	}{Workspaces: make([]workspaceJSON, 0, len(out.Workspaces)), NextToken: out.NextToken}
+	for _, w := range out.Workspaces {
+		resp.Workspaces = append(resp.Workspaces, h.describe(r, w, false))
+	}
+	writeJSON(rw, http.StatusOK, resp)
+}
+
+func (h *handler) updateWorkspaceAlias(rw http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("workspaceId")
+	var req struct {
+		Alias       *string `json:"alias"`
+		ClientToken string  `json:"clientToken"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		h.writeError(rw, r, err, id, "Workspace")
+		return
+	}
+	if req.Alias != nil && strings.TrimSpace(*req.Alias) == "" {
+		h.writeError(rw, r, aliasRequired(), id, "Workspace")
+		return
+	}
+	if _, err := h.workspace(r); err != nil {
+		h.writeError(rw, r, err, id, "Workspace")
+		return
+	}
+	err := h.reg.UpdateAlias(r.Context(), UpdateAliasInput{ID: id, Alias: deref(req.Alias), ClientToken: req.ClientToken})
+	if err != nil {
+		h.writeError(rw, r, err, id, "Workspace")
+		return
+	}
+	rw.WriteHeader(http.StatusNoContent)
+}
+
+func (h *handler) deleteWorkspace(rw http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("workspaceId")
+	var fe fieldErrors
+	validateClientToken(&fe, r.URL.Query().Get("clientToken"))
+	if err := fe.err(); err != nil {
+		h.writeError(rw, r, err, id, "Workspace")
+		return
+	}
+	if _, err := h.workspace(r); err != nil {
+		h.writeError(rw, r, err, id, "Workspace")
+		return
+	}
+	if err := h.reg.Delete(r.Context(), id); err != nil {
+		h.writeError(rw, r, err, id, "Workspace")
+		return
+	}
+	rw.WriteHeader(http.StatusAccepted)
+}
+
+func (h *handler) describeWorkspaceConfiguration(rw http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("workspaceId")
+	w, err := h.workspace(r)
+	if err != nil {
+		h.writeError(rw, r, err, id, "Workspace")
+		return
+	}
+	d := w.configDescription()
+	c := configurationJSON{
+		Status:                        statusJSON{StatusCode: string(d.Status), StatusReason: d.StatusReason},
+		RetentionPeriodInDays:         int64(d.Retention / (24 * time.Hour)),
+		OutOfOrderTimeWindowInSeconds: int64(d.OutOfOrderTimeWindow / time.Second),
+		RuleQueryOffsetInSeconds:      int64(d.RuleQueryOffset / time.Second),
+	}
+	for _, l := range d.LimitsPerLabelSet {
+		j := limitsPerLabelSetJSON{LabelSet: l.LabelSet.Map()}
+		j.Limits = &struct {
+			MaxSeries *int64 `json:"maxSeries,omitempty"`
+		}{MaxSeries: &l.MaxSeries}
+		c.LimitsPerLabelSet = append(c.LimitsPerLabelSet, j)
+	}
+	writeJSON(rw, http.StatusOK, map[string]configurationJSON{"workspaceConfiguration": c})
+}
+
+func (h *handler) updateWorkspaceConfiguration(rw http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("workspaceId")
+	var req struct {
+		ClientToken                   string                  `json:"clientToken"`
+		LimitsPerLabelSet             []limitsPerLabelSetJSON `json:"limitsPerLabelSet"`
+		RetentionPeriodInDays         *int                    `json:"retentionPeriodInDays"`
+		OutOfOrderTimeWindowInSeconds *int                    `json:"outOfOrderTimeWindowInSeconds"`
+		RuleQueryOffsetInSeconds      *int                    `json:"ruleQueryOffsetInSeconds"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		h.writeError(rw, r, err, id, "Workspace")
+		return
+	}
+	in := UpdateConfigurationInput{
+		ID:                            id,
+		ClientToken:                   req.ClientToken,
+		RetentionPeriodInDays:         req.RetentionPeriodInDays,
+		OutOfOrderTimeWindowInSeconds: req.OutOfOrderTimeWindowInSeconds,
+		RuleQueryOffsetInSeconds:      req.RuleQueryOffsetInSeconds,
+	}
+	if req.LimitsPerLabelSet != nil {
+		var fe fieldErrors
+		in.LimitsPerLabelSet = make([]LabelSetLimit, 0, len(req.LimitsPerLabelSet))
+		for i, l := range req.LimitsPerLabelSet {
+			if l.LabelSet == nil {
+				fe.add(fmt.Sprintf("limitsPerLabelSet[%d].labelSet", i), "is required")
+			}
+			if l.Limits == nil {
+				fe.add(fmt.Sprintf("limitsPerLabelSet[%d].limits", i), "is required")
+			}
+			lim := LabelSetLimit{LabelSet: labels.FromMap(l.LabelSet)}
+			if l.Limits != nil && l.Limits.MaxSeries != nil {
+				lim.MaxSeries = *l.Limits.MaxSeries
+			}
+			in.LimitsPerLabelSet = append(in.LimitsPerLabelSet, lim)
+		}
+		if err := fe.err(); err != nil {
+			h.writeError(rw, r, err, id, "Workspace")
+			return
+		}
+	}
+	if _, err := h.workspace(r); err != nil {
+		h.writeError(rw, r, err, id, "Workspace")
+		return
+	}
+	status, err := h.reg.UpdateConfiguration(r.Context(), in)
+	if err != nil {
+		h.writeError(rw, r, err, id, "Workspace")
+		return
+	}
+	writeJSON(rw, http.StatusAccepted, map[string]statusJSON{"status": {StatusCode: string(status)}})
+}
+
+// taggedWorkspace returns the workspace the request's resourceArn names, if
+// the request's account owns it.
+func (h *handler) taggedWorkspace(r *http.Request) (string, error) {
+	arn := r.PathValue("resourceArn")
+	w, err := h.reg.WorkspaceByARN(r.Context(), arn)
+	if err != nil {
+		return arn, err
+	}
+	if w.Account() != h.account(r) {
+		return arn, notFound(arn)
+	}
+	return arn, nil
+}
+
+func (h *handler) listTagsForResource(rw http.ResponseWriter, r *http.Request) {
+	arn, err := h.taggedWorkspace(r)
+	if err != nil {
+		h.writeError(rw, r, err, arn, "Workspace")
+		return
+	}
+	tags, err := h.reg.ListTags(r.Context(), arn)
+	if err != nil {
+		h.writeError(rw, r, err, arn, "Workspace")
+		return
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	writeJSON(rw, http.StatusOK, map[string]map[string]string{"tags": tags})
+}
+
+func (h *handler) tagResource(rw http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Tags map[string]string `json:"tags"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		h.writeError(rw, r, err, "", "")
+		return
+	}
+	if req.Tags == nil {
+		h.writeError(rw, r, &ValidationError{Reason: ReasonFieldValidationFailed, Fields: []FieldError{{Name: "tags", Message: "is required"}}}, "", "")
+		return
+	}
+	arn, err := h.taggedWorkspace(r)
+	if err == nil {
+		err = h.reg.TagResource(r.Context(), arn, req.Tags)
+	}
+	if err != nil {
+		h.writeError(rw, r, err, arn, "Workspace")
+		return
+	}
+	writeJSON(rw, http.StatusOK, struct{}{})
+}
+
+func (h *handler) untagResource(rw http.ResponseWriter, r *http.Request) {
+	arn, err := h.taggedWorkspace(r)
+	if err == nil {
+		err = h.reg.UntagResource(r.Context(), arn, r.URL.Query()["tagKeys"])
+	}
+	if err != nil {
+		h.writeError(rw, r, err, arn, "Workspace")
+		return
+	}
+	writeJSON(rw, http.StatusOK, struct{}{})
+}
+
+func (h *handler) unknownOperation(rw http.ResponseWriter, r *http.Request) {
+	writeAPIError(rw, http.StatusNotFound, "UnknownOperationException", map[string]any{
+		"message": fmt.Sprintf("no operation matches %s %s", r.Method, r.URL.Path),
+	})
+}
+
+func aliasRequired() error {
+	return &ValidationError{Reason: ReasonFieldValidationFailed, Fields: []FieldError{{
+		Name: "alias", Message: fmt.Sprintf("must be 1 to %d characters long", maxAliasLength),
+	}}}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// decodeBody decodes a JSON request body into v; an empty body is {}.
+func decodeBody(r *http.Request, v any) error {
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxRequestBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &ValidationError{Reason: ReasonOther, Message: fmt.Sprintf("request body is larger than %d bytes", maxRequestBody)}
+		}
+		return &ValidationError{Reason: ReasonCannotParse, Message: "could not read request body: " + err.Error()}
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return &ValidationError{Reason: ReasonCannotParse, Message: "could not parse request body: " + err.Error()}
+	}
+	return nil
+}
+
+func writeJSON(rw http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"message":"could not encode response"}`)
+	}
+	rw.Header().Set("Content-Type", "application/json")
+	rw.Header().Set("x-amzn-RequestId", uuid.NewString())
+	rw.WriteHeader(status)
+	rw.Write(b)
+}
+
+func writeAPIError(rw http.ResponseWriter, status int, typ string, body map[string]any) {
+	rw.Header().Set("x-amzn-ErrorType", typ)
+	writeJSON(rw, status, body)
+}
+
+// writeError answers err as the AMP exception it stands for.
+func (h *handler) writeError(rw http.ResponseWriter, r *http.Request, err error, resourceID, resourceType string) {
+	var ve *ValidationError
+	switch {
+	case errors.As(err, &ve):
+		body := map[string]any{"message": ve.Error(), "reason": cmp.Or(ve.Reason, ReasonOther)}
+		if len(ve.Fields) > 0 {
+			body["fieldList"] = ve.Fields
+		}
+		writeAPIError(rw, http.StatusBadRequest, "ValidationException", body)
+	case errors.Is(err, ErrNotFound):
+		writeAPIError(rw, http.StatusNotFound, "ResourceNotFoundException", map[string]any{
+			"message":      fmt.Sprintf("%s not found: %s", cmp.Or(resourceType, "Resource"), resourceID),
+			"resourceId":   resourceID,
+			"resourceType": cmp.Or(resourceType, "Workspace"),
+		})
+	case errors.Is(err, ErrConflict):
+		writeAPIError(rw, http.StatusConflict, "ConflictException", map[string]any{
+			"message":      err.Error(),
+			"resourceId":   resourceID,
+			"resourceType": cmp.Or(resourceType, "Workspace"),
+		})
+	case errors.Is(err, ErrQuotaExceeded):
+		writeAPIError(rw, http.StatusPaymentRequired, "ServiceQuotaExceededException", map[string]any{
+			"message":      "Limit exceeded. Maximum workspaces per account.",
+			"resourceId":   resourceID,
+			"resourceType": cmp.Or(resourceType, "Workspace"),
+			"serviceCode":  "amp",
+			"quotaCode":    "WorkspacesPerAccount",
+		})
+	case errors.Is(err, context.Canceled):
+		// The client is gone; nobody reads the answer.
+		writeAPIError(rw, http.StatusRequestTimeout, "InternalServerException", map[string]any{"message": err.Error()})
+	default:
+		h.logger.Error("Control-plane request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeAPIError(rw, http.StatusInternalServerError, "InternalServerException", map[string]any{"message": "internal error"})
+	}
+}

@@ -1,0 +1,185 @@
+package workspace
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/prometheus/model/metadata"
+)
+
+// metadataFile is the MetadataStore's file in a workspace directory. The
+// TSDB ignores files that are not block directories.
+const metadataFile = "metric-metadata.json"
+
+// MetadataStore keeps the latest metadata of each metric family of a
+// workspace, up to a fixed number of families; metadata of further families
+// is dropped, as AMP does. It is safe for concurrent use.
+type MetadataStore struct {
+	maxFamilies int
+
+	mtx      sync.RWMutex
+	families map[string]metadata.Metadata
+	dirty    bool
+
+	dropped atomic.Int64
+}
+
+// NewMetadataStore returns an empty store that keeps at most maxFamilies
+// metric families (MaxMetadataFamilies if maxFamilies <= 0).
+func NewMetadataStore(maxFamilies int) *MetadataStore {
+	if maxFamilies <= 0 {
+		maxFamilies = MaxMetadataFamilies
+	}
+	return &MetadataStore{maxFamilies: maxFamilies, families: map[string]metadata.Metadata{}}
+}
+
+// Set records m as the metadata of metricFamily. Metadata of a family that
+// is not yet known is dropped once the store is full.
+func (s *MetadataStore) Set(metricFamily string, m metadata.Metadata) {
+	if metricFamily == "" {
+		return
+	}
+	// Senders repeat the same metadata with every request: make that a read.
+	s.mtx.RLock()
+	old, ok := s.families[metricFamily]
+	s.mtx.RUnlock()
+	if ok && old == m {
+		return
+	}
+
+	s.mtx.Lock()
+	defer s.mtx.Unlock()
+	old, ok = s.families[metricFamily]
+	switch {
+	case ok && old == m:
+		return
+	case !ok && len(s.families) >= s.maxFamilies:
+		s.dropped.Add(1)
+		return
+	}
+	s.families[metricFamily] = m
+	s.dirty = true
+}
+
+// List returns metadata in the shape of Prometheus' /api/v1/metadata. A
+// non-empty metric restricts the result to that metric family. limit caps
+// the number of families and limitPerMetric the entries per family; zero or
+// negative means no limit. With a limit the families are the first in
+// lexical order, so that the answer does not change between calls.
+func (s *MetadataStore) List(metric string, limit, limitPerMetric int) map[string][]metadata.Metadata {
+	// The store keeps one entry per family, which any limitPerMetric allows.
+	s.mtx.RLock()
+	defer s.mtx.RUnlock()
+	if metric != "" {
+		if m, ok := s.families[metric]; ok {
+			return map[string][]metadata.Metadata{metric: {m}}
+		}
+		return map[string][]metadata.Metadata{}
+	}
+	if limit <= 0 || limit >= len(s.families) {
+		res := make(map[string][]metadata.Metadata, len(s.families))
+		for name, m := range s.families {
+			res[name] = []metadata.Metadata{m}
+		}
+		return res
+	}
+	names := make([]string, 0, len(s.families))
+	for name := range s.families {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	res := make(map[string][]metadata.Metadata, limit)
+	for _, name := range names[:limit] {
+		res[name] = []metadata.Metadata{s.families[name]}
+	}
+	return res
+}
+
+// Len returns the number of metric families with metadata.
+func (s *MetadataStore) Len() int {
+	s.mtx.RLock()
+	defer s.mtx.RUnlock()
+	return len(s.families)
+}
+
+// Dropped returns how many updates were dropped because the store was full.
+func (s *MetadataStore) Dropped() int64 { return s.dropped.Load() }
+
+type metadataFileContent struct {
+	Version  int                          `json:"version"`
+	Families map[string]metadata.Metadata `json:"families"`
+}
+
+// load adds the families saved in dir to the store; families already set
+// are kept.
+func (s *MetadataStore) load(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, metadataFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var c metadataFileContent
+	if err := json.Unmarshal(b, &c); err != nil {
+		return fmt.Errorf("decode %s: %w", metadataFile, err)
+	}
+	s.mtx.Lock()
+	defer s.mtx.Unlock()
+	for name, m := range c.Families {
+		if _, ok := s.families[name]; ok || len(s.families) >= s.maxFamilies {
+			continue
+		}
+		s.families[name] = m
+	}
+	return nil
+}
+
+// save writes the store to dir if it changed since the last save.
+func (s *MetadataStore) save(dir string) error {
+	s.mtx.Lock()
+	if !s.dirty {
+		s.mtx.Unlock()
+		return nil
+	}
+	b, err := json.Marshal(metadataFileContent{Version: 1, Families: s.families})
+	s.dirty = false
+	s.mtx.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, metadataFile), b); err != nil {
+		s.mtx.Lock()
+		s.dirty = true
+		s.mtx.Unlock()
+		return err
+	}
+	return nil
+}
+
+func writeFileAtomic(name string, b []byte) error {
+	tmp := name + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, name)
+}

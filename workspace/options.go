@@ -1,0 +1,136 @@
+package workspace
+
+import (
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/tsdb"
+	"github.com/thanos-io/objstore"
+)
+
+// AMP's defaults.
+const (
+	DefaultRegion               = "us-east-1"
+	DefaultAccountID            = "000000000000"
+	DefaultMaxWorkspaces        = 25
+	DefaultRetention            = 150 * 24 * time.Hour
+	DefaultOutOfOrderTimeWindow = 60 * time.Second
+	DefaultMaxExemplars         = 100000
+	// MaxMetadataFamilies is how many metric families a workspace keeps
+	// metadata for; metadata of further families is dropped.
+	MaxMetadataFamilies = 20000
+)
+
+// Options configure a Registry. Zero values mean the default.
+type Options struct {
+	// DataDir holds one directory per workspace (DataDir/workspaces/<id>) and,
+	// when Bucket is nil, the default filesystem bucket (DataDir/bucket).
+	DataDir string
+	// Bucket stores the workspace records. The Registry does not close a
+	// bucket it was given.
+	Bucket objstore.Bucket
+	// Region and AccountID name the workspaces' ARNs. AccountID is also the
+	// account of callers that do not say which account they act for.
+	Region    string
+	AccountID string
+	// MaxWorkspaces is the number of workspaces an account may have.
+	MaxWorkspaces int
+
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	// Now is the clock used for creation times.
+	Now func() time.Time
+
+	// Retention and OutOfOrderTimeWindow are the configuration of a new
+	// workspace. A negative OutOfOrderTimeWindow disables out-of-order
+	// ingestion by default.
+	Retention            time.Duration
+	OutOfOrderTimeWindow time.Duration
+	// MaxExemplars is the size of each workspace's exemplar storage.
+	MaxExemplars int64
+	// TSDBOptions returns the base options of a workspace's TSDB; retention,
+	// out-of-order window and exemplar storage are set on top of them. Nil
+	// means tsdb.DefaultOptions with the block ranges Prometheus derives from
+	// the retention.
+	TSDBOptions func() *tsdb.Options
+}
+
+// DefaultOptions returns AMP's defaults; DataDir is left to the caller.
+func DefaultOptions() Options {
+	return Options{
+		Region:               DefaultRegion,
+		AccountID:            DefaultAccountID,
+		MaxWorkspaces:        DefaultMaxWorkspaces,
+		Logger:               slog.New(slog.DiscardHandler),
+		Now:                  time.Now,
+		Retention:            DefaultRetention,
+		OutOfOrderTimeWindow: DefaultOutOfOrderTimeWindow,
+		MaxExemplars:         DefaultMaxExemplars,
+	}
+}
+
+func (o *Options) applyDefaults() error {
+	if o.DataDir == "" {
+		return errors.New("data directory is required")
+	}
+	d := DefaultOptions()
+	if o.Region == "" {
+		o.Region = d.Region
+	}
+	if o.AccountID == "" {
+		o.AccountID = d.AccountID
+	}
+	if o.MaxWorkspaces <= 0 {
+		o.MaxWorkspaces = d.MaxWorkspaces
+	}
+	if o.Logger == nil {
+		o.Logger = d.Logger
+	}
+	if o.Now == nil {
+		o.Now = d.Now
+	}
+	if o.Retention <= 0 {
+		o.Retention = d.Retention
+	}
+	switch {
+	case o.OutOfOrderTimeWindow == 0:
+		o.OutOfOrderTimeWindow = d.OutOfOrderTimeWindow
+	case o.OutOfOrderTimeWindow < 0:
+		o.OutOfOrderTimeWindow = 0
+	}
+	if o.MaxExemplars <= 0 {
+		o.MaxExemplars = d.MaxExemplars
+	}
+	return nil
+}
+
+func (o *Options) workspacesDir() string { return filepath.Join(o.DataDir, "workspaces") }
+
+// tsdbOptions returns the TSDB options of a workspace with configuration c.
+func (o *Options) tsdbOptions(c Configuration) *tsdb.Options {
+	var opts *tsdb.Options
+	if o.TSDBOptions != nil {
+		opts = o.TSDBOptions()
+	} else {
+		opts = tsdb.DefaultOptions()
+		// As Prometheus does: blocks grow up to a tenth of the retention,
+		// at most 31 days.
+		maxBlock := 31 * 24 * time.Hour
+		if r := c.Retention / 10; r < maxBlock {
+			maxBlock = r
+		}
+		if ms := maxBlock.Milliseconds(); ms > opts.MinBlockDuration {
+			opts.MaxBlockDuration = ms
+		}
+	}
+	opts.RetentionDuration = c.Retention.Milliseconds()
+	opts.OutOfOrderTimeWindow = c.OutOfOrderTimeWindow.Milliseconds()
+	// Native histograms need no switch in this TSDB version: the head
+	// always accepts them. Exemplars do.
+	opts.EnableExemplarStorage = true
+	opts.MaxExemplars = o.MaxExemplars
+	return opts
+}
