@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/thanos-io/objstore"
 
+	"github.com/promspace/promspace/auth"
 	"github.com/promspace/promspace/ingest"
 	"github.com/promspace/promspace/query"
 	"github.com/promspace/promspace/workspace"
@@ -44,9 +45,12 @@ type Options struct {
 	Ingest    ingest.Options
 	Query     query.Options
 
-	// Middleware, when set, wraps the whole handler: access control sits
-	// here.
-	Middleware func(http.Handler) http.Handler
+	// Authenticator says who is calling and Authorizer what they may do
+	// (package auth builds both from a configuration). When both are nil
+	// every request is anonymous, acts for AccountID and is allowed: the
+	// local default.
+	Authenticator auth.Authenticator
+	Authorizer    auth.Authorizer
 }
 
 // Service is a local AMP: the control plane of every workspace and each
@@ -110,15 +114,60 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		queries:  map[*workspace.Workspace]http.Handler{},
 	}
 
+	authn, authz := opts.Authenticator, opts.Authorizer
+	if authn == nil && authz == nil {
+		logger.Warn("no credentials configured: every request is anonymous and allowed everything")
+	}
+	if authn == nil {
+		authn = auth.Anonymous{AccountID: registry.AccountID()}
+	}
+
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /workspaces/{workspaceId}/api/v1/remote_write", s.serveRemoteWrite)
 	mux.HandleFunc("/workspaces/{workspaceId}/api/v1/", s.serveQuery)
-	mux.Handle("/", workspace.NewHandler(registry, workspace.HandlerOptions{PublicURL: opts.PublicURL}))
-	s.handler = mux
-	if opts.Middleware != nil {
-		s.handler = opts.Middleware(mux)
-	}
+	mux.Handle("/", workspace.NewHandler(registry, workspace.HandlerOptions{
+		PublicURL: opts.PublicURL,
+		Account:   s.account,
+		// ListWorkspaces shows only the workspaces the caller may describe.
+		Visible: func(ctx context.Context, w *workspace.Workspace) bool {
+			return auth.Allowed(ctx, "aps:DescribeWorkspace", w.ARN())
+		},
+		Logger: logger.With("component", "workspace"),
+	}))
+	// AccountOf is left unset: a workspace id is looked up in the caller's
+	// own account, as AMP does, so the resource of every check is built
+	// with that account and another account's workspace is as unknown as
+	// one that does not exist.
+	s.handler = auth.Middleware(mux, auth.MiddlewareOptions{
+		Authenticator: authn,
+		Authorizer:    authz,
+		Region:        registry.Region(),
+		Logger:        logger.With("component", "auth"),
+		Registerer:    reg,
+	})
 	return s, nil
+}
+
+// account is the account a request acts for: its principal's.
+func (s *Service) account(r *http.Request) string {
+	if p, ok := auth.PrincipalFrom(r.Context()); ok && p.AccountID != "" {
+		return p.AccountID
+	}
+	return s.registry.AccountID()
+}
+
+// workspace resolves the data-plane request's workspace within the caller's
+// account.
+func (s *Service) workspace(r *http.Request) (*workspace.Workspace, error) {
+	id := r.PathValue("workspaceId")
+	ws, err := s.registry.Get(r.Context(), id)
+	if errors.Is(err, workspace.ErrNotFound) {
+		s.forget(id)
+	}
+	if err == nil && ws.Account() != s.account(r) {
+		err = fmt.Errorf("workspace %s: %w", id, workspace.ErrNotFound)
+	}
+	return ws, err
 }
 
 // ServeHTTP serves AMP's control plane and every workspace's data plane.
@@ -133,17 +182,24 @@ func (s *Service) Registry() *workspace.Registry { return s.registry }
 // Close closes every workspace's TSDB.
 func (s *Service) Close() error { return s.registry.Close() }
 
-// EnsureWorkspace returns the active workspace with the given alias, creating
-// it when there is none.
+// EnsureWorkspace returns the active workspace with the given alias in the
+// service's account, creating it when there is none.
 func (s *Service) EnsureWorkspace(ctx context.Context, alias string) (*workspace.Workspace, error) {
-	out, err := s.registry.List(ctx, workspace.ListInput{Alias: alias})
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range out.Workspaces {
-		if w.Alias() == alias {
-			return s.registry.Get(ctx, w.ID())
+	in := workspace.ListInput{Alias: alias, MaxResults: workspace.MaxMaxResults}
+	for {
+		out, err := s.registry.List(ctx, in)
+		if err != nil {
+			return nil, err
 		}
+		for _, w := range out.Workspaces {
+			if w.Alias() == alias && w.Status() != workspace.StatusDeleting {
+				return s.registry.Get(ctx, w.ID())
+			}
+		}
+		if out.NextToken == "" {
+			break
+		}
+		in.NextToken = out.NextToken
 	}
 	w, err := s.registry.Create(ctx, workspace.CreateInput{Alias: alias})
 	if err != nil {
@@ -153,7 +209,7 @@ func (s *Service) EnsureWorkspace(ctx context.Context, alias string) (*workspace
 }
 
 func (s *Service) serveRemoteWrite(w http.ResponseWriter, r *http.Request) {
-	ws, err := s.registry.Get(r.Context(), r.PathValue("workspaceId"))
+	ws, err := s.workspace(r)
 	if err != nil {
 		writeDataPlaneError(w, err, false)
 		return
@@ -162,15 +218,12 @@ func (s *Service) serveRemoteWrite(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) serveQuery(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("workspaceId")
-	ws, err := s.registry.Get(r.Context(), id)
+	ws, err := s.workspace(r)
 	if err != nil {
-		s.forget(id)
 		writeDataPlaneError(w, err, true)
 		return
 	}
-	h := s.queryHandler(ws)
-	http.StripPrefix("/workspaces/"+id, h).ServeHTTP(w, r)
+	http.StripPrefix("/workspaces/"+ws.ID(), s.queryHandler(ws)).ServeHTTP(w, r)
 }
 
 // queryHandler returns the workspace's query API, built once: Prometheus'
@@ -187,8 +240,10 @@ func (s *Service) queryHandler(ws *workspace.Workspace) http.Handler {
 	return h
 }
 
-// forget drops the cached query API of a workspace that is gone.
+// forget drops the cached query API and the ingest metrics of a workspace
+// that is gone.
 func (s *Service) forget(id string) {
+	s.ingest.ForgetWorkspace(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for ws := range s.queries {

@@ -77,7 +77,10 @@ func TestAMPClientEveryControlPlaneOperation(t *testing.T) {
 		resource string
 		call     func() error
 	}{
-		{"CreateWorkspace", "*", func() error { _, err := client.CreateWorkspace(ctx, &amp.CreateWorkspaceInput{Alias: s("a")}); return err }},
+		{"CreateWorkspace", "*", func() error {
+			_, err := client.CreateWorkspace(ctx, &amp.CreateWorkspaceInput{Alias: s("a")})
+			return err
+		}},
 		{"ListWorkspaces", "arn:aws:aps:us-east-1:111122223333:workspace/*", func() error {
 			_, err := client.ListWorkspaces(ctx, &amp.ListWorkspacesInput{Alias: s("a b")})
 			return err

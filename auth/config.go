@@ -28,6 +28,7 @@ import (
 //	  - token: local-dev-token
 //	    account_id: "111122223333"
 //	    policy: AmazonPrometheusQueryAccess
+//	max_body_size: 33554432                      # optional, bytes (DefaultMaxBodySize)
 //
 // policy may also be a list of presets and documents, all attached. A
 // credential and a bearer token with the same account and name are the
@@ -96,8 +97,8 @@ func (pc *PolicyConfig) add(node *yaml.Node) error {
 		pc.Policies = append(pc.Policies, p)
 		return nil
 	case yaml.MappingNode:
-		var doc map[string]any
-		if err := node.Decode(&doc); err != nil {
+		doc, err := yamlToJSON(node, 0)
+		if err != nil {
 			return fmt.Errorf("line %d: policy document: %w", node.Line, err)
 		}
 		b, err := json.Marshal(doc)
@@ -124,6 +125,56 @@ func (pc *PolicyConfig) add(node *yaml.Node) error {
 		return pc.add(node.Alias)
 	default:
 		return fmt.Errorf("line %d: policy must be a preset name, a policy document or a list of them", node.Line)
+	}
+}
+
+// yamlToJSON turns a YAML policy document into values encoding/json
+// writes as IAM's JSON. Scalars stay strings unless they are null, booleans
+// or numbers: an unquoted Version: 2012-10-17 is the string IAM expects,
+// not a timestamp.
+func yamlToJSON(n *yaml.Node, depth int) (any, error) {
+	if depth > 32 {
+		return nil, errors.New("nested too deeply")
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode {
+				return nil, fmt.Errorf("line %d: keys must be strings", k.Line)
+			}
+			v, err := yamlToJSON(n.Content[i+1], depth+1)
+			if err != nil {
+				return nil, err
+			}
+			m[k.Value] = v
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		l := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := yamlToJSON(c, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, v)
+		}
+		return l, nil
+	case yaml.AliasNode:
+		return yamlToJSON(n.Alias, depth+1)
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!null", "!!bool", "!!int", "!!float":
+			var v any
+			if err := n.Decode(&v); err != nil {
+				return nil, err
+			}
+			return v, nil
+		}
+		return n.Value, nil
+	default:
+		return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
 	}
 }
 
@@ -231,6 +282,17 @@ func validateIdentity(where, account, name string, pc PolicyConfig) error {
 		}
 	}
 	return nil
+}
+
+// MiddlewareOptions builds the configuration (see Build) into options for
+// Middleware, with the region set; the caller adds AccountOf, Logger and
+// Registerer.
+func (c *Config) MiddlewareOptions() (MiddlewareOptions, error) {
+	a, z, err := c.Build()
+	if err != nil {
+		return MiddlewareOptions{}, err
+	}
+	return MiddlewareOptions{Authenticator: a, Authorizer: z, Region: c.Region}, nil
 }
 
 // Build validates the configuration and returns the authenticator (SigV4

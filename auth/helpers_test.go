@@ -247,10 +247,11 @@ func newRequest(t testing.TB, method, u string, body []byte) *http.Request {
 }
 
 // remoteWriteBody returns a snappy-compressed remote-write 1.0 request with
-// the given number of samples (10 per series), as Prometheus sends them.
+// the given number of samples, one per series as Prometheus usually batches
+// them (max_samples_per_send 2,000).
 func remoteWriteBody(t testing.TB, samples int) []byte {
 	t.Helper()
-	wr := remoteWriteRequest(samples, 1_700_000_000_000)
+	wr := remoteWriteRequest(samples, 1, 1_700_000_000_000)
 	b, err := wr.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -258,8 +259,7 @@ func remoteWriteBody(t testing.TB, samples int) []byte {
 	return snappy.Encode(nil, b)
 }
 
-func remoteWriteRequest(samples int, startMs int64) *prompb.WriteRequest {
-	const perSeries = 10
+func remoteWriteRequest(samples, perSeries int, startMs int64) *prompb.WriteRequest {
 	wr := &prompb.WriteRequest{}
 	for s := 0; s*perSeries < samples; s++ {
 		ts := prompb.TimeSeries{Labels: []prompb.Label{

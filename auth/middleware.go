@@ -139,7 +139,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.requests.WithLabelValues("allowed").Inc()
-	ctx = withOperation(NewContext(ctx, p, m.opts.Authorizer), op)
+	ctx = context.WithValue(ctx, ctxKey{}, &ctxValue{principal: p, authorizer: m.opts.Authorizer, op: &op})
 	m.next.ServeHTTP(w, r.WithContext(ctx))
 }
 

@@ -107,15 +107,6 @@ func NewContext(parent context.Context, p *Principal, a Authorizer) context.Cont
 	return context.WithValue(parent, ctxKey{}, &ctxValue{principal: p, authorizer: a})
 }
 
-func withOperation(ctx context.Context, op Operation) context.Context {
-	v, _ := ctx.Value(ctxKey{}).(*ctxValue)
-	nv := &ctxValue{op: &op}
-	if v != nil {
-		nv.principal, nv.authorizer = v.principal, v.authorizer
-	}
-	return context.WithValue(ctx, ctxKey{}, nv)
-}
-
 // PrincipalFrom returns the principal the Middleware authenticated.
 func PrincipalFrom(ctx context.Context) (*Principal, bool) {
 	v, _ := ctx.Value(ctxKey{}).(*ctxValue)

@@ -159,6 +159,14 @@ var routeTable = buildRoutes([]struct {
 	{"GET", "/workspaces/{workspaceId}/api/v1/series", "GetSeries", resWorkspace},
 	{"POST", "/workspaces/{workspaceId}/api/v1/series", "GetSeries", resWorkspace},
 	{"GET", "/workspaces/{workspaceId}/api/v1/metadata", "GetMetricMetadata", resWorkspace},
+	// Not in AMP's list, but Prometheus' API has them and Grafana and
+	// promtool call them: they read nothing a query could not, so they need
+	// the query action.
+	{"GET", "/workspaces/{workspaceId}/api/v1/format_query", "QueryMetrics", resWorkspace},
+	{"POST", "/workspaces/{workspaceId}/api/v1/format_query", "QueryMetrics", resWorkspace},
+	{"GET", "/workspaces/{workspaceId}/api/v1/parse_query", "QueryMetrics", resWorkspace},
+	{"POST", "/workspaces/{workspaceId}/api/v1/parse_query", "QueryMetrics", resWorkspace},
+	{"GET", "/workspaces/{workspaceId}/api/v1/status/buildinfo", "QueryMetrics", resWorkspace},
 	{"GET", "/workspaces/{workspaceId}/api/v1/rules", "ListRules", resWorkspace},
 	{"GET", "/workspaces/{workspaceId}/api/v1/alerts", "ListAlerts", resWorkspace},
 	// Data plane: the Alertmanager API v2.

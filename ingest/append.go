@@ -27,7 +27,11 @@ var errTooFarInFuture = fmt.Errorf("%w: timestamp is too far in the future", sto
 // their content are listed in res and the rest is committed; any other
 // storage error rolls everything back and is returned.
 func (h *Handler) append(ctx context.Context, t Target, req *Request, res *response) error {
-	if len(req.Series) == 0 && len(req.Metadata) == 0 {
+	if len(req.Series) == 0 {
+		// Prometheus sends 1.0 metadata in requests of its own.
+		if t.Metadata != nil {
+			setMetadata(t.Metadata, req)
+		}
 		return nil
 	}
 	app := t.Appendable.AppenderV2(ctx)
@@ -203,7 +207,11 @@ func (a *appender) partial(ls labels.Labels, err error) (int, bool) {
 	}
 	for _, e := range pErr.ExemplarErrors {
 		if a.v2 && errors.Is(e.Err, storage.ErrOutOfOrderExemplar) {
-			a.res.addError(ReasonInvalidExemplar, 0, "%v for series %s", e.Err, labelsString(ls))
+			msg := ""
+			if a.res.listing() {
+				msg = fmt.Sprintf("%v for series %s", e.Err, labelsString(ls))
+			}
+			a.res.addError(ReasonInvalidExemplar, 0, msg)
 		}
 	}
 	return len(pErr.ExemplarErrors), true
@@ -216,7 +224,11 @@ func (a *appender) reject(ls labels.Labels, ts int64, err error) bool {
 	if !ok {
 		return false
 	}
-	a.res.addError(reason, 1, "%v for series %s at timestamp %d", err, labelsString(ls), ts)
+	msg := ""
+	if a.res.listing() {
+		msg = fmt.Sprintf("%v for series %s at timestamp %d", err, labelsString(ls), ts)
+	}
+	a.res.addError(reason, 1, msg)
 	return true
 }
 

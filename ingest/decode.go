@@ -26,6 +26,12 @@ type decoder struct {
 	hists     []Histogram
 	exemplars []exemplar.Exemplar
 
+	// cache, when set, is read-locked by the caller for the whole decode;
+	// misses are collected in pending, with their keys in keys.
+	cache   *labelsCache
+	keys    []byte
+	pending []cacheEntry
+
 	// 2.0 only.
 	symbols   []string          // point into the body
 	rawSeries [][]byte          // the encoded series, decoded once symbols are known
@@ -45,22 +51,34 @@ func (d *decoder) reset() {
 	clear(d.rawSeries)
 	d.rawSeries = d.rawSeries[:0]
 	clear(d.symCopies)
+	d.cache = nil
+	d.keys = d.keys[:0]
+	clear(d.pending)
+	d.pending = d.pending[:0]
 }
 
 // decode decodes body, a decompressed message of the given version, into r.
 // An error means the body is not a valid message; invalid series are
 // dropped from r with their reasons instead.
-func decode(r *Request, v Version, body []byte, scheme model.ValidationScheme) error {
+func decode(r *Request, v Version, body []byte, scheme model.ValidationScheme, cache *labelsCache) error {
 	r.Version = v
 	r.d.scheme = scheme
+	if cache != nil {
+		r.d.cache = cache
+		cache.mu.RLock()
+		defer func() {
+			cache.mu.RUnlock()
+			cache.add(r.d.pending, r.d.keys)
+		}()
+	}
 	if v == V2 {
 		return r.d.decodeV2(r, body)
 	}
 	return r.d.decodeV1(r, body)
 }
 
-// series holds the parts of one series while it is decoded: the offsets of
-// its samples, histograms and exemplars in the decoder's scratch slices.
+// seriesStart holds where the parts of the series being decoded start in
+// the decoder's scratch slices.
 type seriesStart struct {
 	pairs, samples, hists, exemplars int
 }
@@ -93,19 +111,52 @@ func (d *decoder) finish(r *Request, st seriesStart, md metadata.Metadata) {
 	if len(s.Exemplars) == 0 {
 		s.Exemplars = nil
 	}
-	pairs, reason, err := d.validate(pairs)
-	if err == nil {
-		d.b.Reset()
-		for _, p := range pairs {
-			d.b.Add(p.Name, p.Value)
-		}
-		s.Labels = d.b.Labels()
-	}
+	ls, reason, err := d.labels(pairs)
+	s.Labels = ls
 	d.pairs = d.pairs[:st.pairs]
 	r.Series = append(r.Series, s)
 	if err != nil {
 		r.Drop(len(r.Series)-1, reason, err)
 	}
+}
+
+// labels returns the validated labels of a series, from the cache when the
+// same pairs were seen before.
+func (d *decoder) labels(pairs []labels.Label) (labels.Labels, string, error) {
+	if d.cache == nil {
+		return d.validateAndBuild(pairs)
+	}
+	start := len(d.keys)
+	d.keys = appendKey(d.keys, pairs)
+	ls, ok, stale := d.cache.get(d.keys[start:])
+	if !ok {
+		var (
+			reason string
+			err    error
+		)
+		if ls, reason, err = d.validateAndBuild(pairs); err != nil {
+			d.keys = d.keys[:start]
+			return ls, reason, err
+		}
+	}
+	if ok && !stale {
+		d.keys = d.keys[:start]
+	} else {
+		d.pending = append(d.pending, cacheEntry{start: start, end: len(d.keys), labels: ls})
+	}
+	return ls, "", nil
+}
+
+func (d *decoder) validateAndBuild(pairs []labels.Label) (labels.Labels, string, error) {
+	pairs, reason, err := d.validate(pairs)
+	if err != nil {
+		return labels.EmptyLabels(), reason, err
+	}
+	d.b.Reset()
+	for _, p := range pairs {
+		d.b.Add(p.Name, p.Value)
+	}
+	return d.b.Labels(), "", nil
 }
 
 // validate checks the label pairs of a series. It removes labels with empty

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/metadata"
@@ -240,7 +241,7 @@ func (d *decoder) buildLabels(pairs []labels.Label) labels.Labels {
 
 func decodeMetadataV1(r *Request, b []byte) error {
 	var (
-		m      MetricMetadata
+		m      = MetricMetadata{Metadata: metadata.Metadata{Type: model.MetricTypeUnknown}}
 		family string
 	)
 	for i := 0; i < len(b); {

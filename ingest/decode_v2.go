@@ -137,10 +137,10 @@ func (d *decoder) decodeSeriesV2(r *Request, b []byte) error {
 	if len(d.samples) == st.samples && len(d.hists) == st.hists {
 		return d.dropV2(r, st, ReasonEmptySeries, fmt.Errorf("TimeSeries must contain at least one sample or histogram for series %s", seriesString(d.pairs[st.pairs:])))
 	}
-	d.finish(r, st, m)
 	for _, err := range exemplars {
 		r.reject(ReasonInvalidExemplar, fmt.Errorf("parsing exemplar for series %s: %w", seriesString(d.pairs[st.pairs:]), err))
 	}
+	d.finish(r, st, m)
 	return nil
 }
 

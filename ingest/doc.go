@@ -24,6 +24,8 @@
 // passes a Target.
 //
 // Decoding reads the protobuf wire format directly into pooled requests, so
-// that label names and values are not allocated one by one; each series'
-// labels are copied once into their labels.Labels.
+// that label names and values are not allocated one by one, and a bounded
+// cache of validated labels spares a series sent again (the steady state of
+// remote write) its validation and copy. BenchmarkRemoteWrite compares the
+// whole path with Prometheus' own receiver on the same input.
 package ingest

@@ -24,6 +24,7 @@ const (
 	DefaultMaxRequestBytes   = 10 << 20
 	DefaultMaxDecodedBytes   = 32 << 20 // as Prometheus' receiver
 	DefaultMaxResponseErrors = 10
+	DefaultLabelsCacheSize   = 1 << 16
 )
 
 // Options configures a Handler. Zero values mean the defaults.
@@ -41,6 +42,11 @@ type Options struct {
 	// model.UTF8Validation, as Prometheus 3; model.LegacyValidation allows
 	// only [a-zA-Z_:][a-zA-Z0-9_:]* names.
 	NameValidation model.ValidationScheme
+	// LabelsCacheSize bounds the cache of validated series labels, shared by
+	// all workspaces, that spares series sent again their validation and
+	// copy. It keeps up to two generations of this many series. Default
+	// 65536; negative disables it.
+	LabelsCacheSize int
 	// Pipeline runs, in order, on every decoded and validated request before
 	// it is appended. Empty by default.
 	Pipeline []Stage
@@ -72,6 +78,8 @@ type Handler struct {
 	logger  *slog.Logger
 	metrics *metrics
 
+	labels *labelsCache
+
 	bodies   sync.Pool // *[]byte, compressed bodies
 	decoded  sync.Pool // *[]byte, decompressed bodies
 	requests sync.Pool // *Request
@@ -97,11 +105,15 @@ func NewHandler(opts Options) *Handler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.LabelsCacheSize == 0 {
+		opts.LabelsCacheSize = DefaultLabelsCacheSize
+	}
 	opts.Pipeline = append([]Stage(nil), opts.Pipeline...)
 	return &Handler{
 		opts:     opts,
 		logger:   opts.Logger,
 		metrics:  newMetrics(opts.Registerer),
+		labels:   newLabelsCache(opts.LabelsCacheSize),
 		requests: sync.Pool{New: func() any { return new(Request) }},
 	}
 }
@@ -189,7 +201,7 @@ func (h *Handler) write(r *http.Request, t Target, res *response) {
 		req.reset()
 		h.requests.Put(req)
 	}()
-	if err := decode(req, v, plain, h.opts.NameValidation); err != nil {
+	if err := decode(req, v, plain, h.opts.NameValidation, h.labels); err != nil {
 		res.fail(http.StatusBadRequest, fmt.Sprintf("decode remote write %s request: %v", v, err))
 		return
 	}
@@ -331,15 +343,18 @@ func (res *response) reject(err error, req *Request) {
 	res.discard(reason, req.SampleCount()+req.HistogramCount())
 }
 
-// addError lists a rejection. format is only evaluated while the list has
-// room.
-func (res *response) addError(reason string, samples int, format string, args ...any) {
+// addError counts a rejection of samples for reason, and lists msg while the
+// list has room. Callers that format the message check listing first.
+func (res *response) addError(reason string, samples int, msg string) {
 	res.errCount++
-	if len(res.errs) < res.max {
-		res.errs = append(res.errs, fmt.Sprintf(format, args...))
+	if res.listing() {
+		res.errs = append(res.errs, msg)
 	}
 	res.discard(reason, samples)
 }
+
+// listing reports whether the next error is listed in the response.
+func (res *response) listing() bool { return len(res.errs) < res.max }
 
 func (res *response) discard(reason string, n int) {
 	for i := range res.reasons {
@@ -353,12 +368,12 @@ func (res *response) discard(reason string, n int) {
 
 // collectDrops takes the series dropped from req since the last call.
 func (res *response) collectDrops(req *Request) {
-	req.compact(func(d *droppedSeries) {
+	req.compact(func(d *rejection) {
 		if d.err == nil {
 			res.discard(d.reason, d.samples)
 			return
 		}
-		res.addError(d.reason, d.samples, "%s", d.err.Error())
+		res.addError(d.reason, d.samples, d.err.Error())
 	})
 }
 

@@ -434,6 +434,14 @@ func TestPipeline(t *testing.T) {
 		require.Equal(t, map[string][]sample{`{__name__="up", cluster="c"}`: {{T: testTS(0), V: 1}}}, query(t, env.db, nameMatcher("up")))
 		require.Equal(t, 1.0, counterValue(t, env.handler.metrics.discarded, "ws-1", "per_metric_series_limit"))
 	})
+	t.Run("content limit", func(t *testing.T) {
+		stage = func(context.Context, Target, *Request) error {
+			return Reject(http.StatusBadRequest, "too many HA clusters (limit: %d)", 500)
+		}
+		_, err := env.store(t, v2Msg, req)
+		require.ErrorContains(t, err, "400 Bad Request: too many HA clusters (limit: 500)")
+		require.Equal(t, 2.0, counterValue(t, env.handler.metrics.discarded, "ws-1", "rejected"))
+	})
 	t.Run("stage failure", func(t *testing.T) {
 		stage = func(context.Context, Target, *Request) error { return errors.New("kv unavailable") }
 		resp := env.post(t, encode(t, req), map[string]string{"Content-Type": "application/x-protobuf;proto=io.prometheus.write.v2.Request"})

@@ -21,9 +21,12 @@ import (
 //     for a rate limit, 400 for content over a limit); any other error is a
 //     failure of the stage itself and answers 500.
 //
-// The request and everything it holds belong to the handler: a stage must not
-// keep references to them after Process returns. Labels assigned to a series
-// must stay sorted and valid; series added by a stage are not validated again.
+// The Request and its slices are reused once the request is answered: a
+// stage must not keep them after Process returns (labels.Labels, histograms
+// and metadata values it copies out stay valid). Labels assigned to a series
+// must stay sorted and valid; series added by a stage are not validated
+// again. Process is called concurrently for concurrent requests, of the same
+// or of other workspaces.
 type Stage interface {
 	Process(ctx context.Context, t Target, req *Request) error
 }

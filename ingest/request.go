@@ -30,8 +30,8 @@ func (v Version) String() string {
 }
 
 // Request is a decoded and validated remote-write request as the pipeline
-// stages see it. Requests are pooled: nothing in a Request may be used after
-// the stage that received it returns.
+// stages see it. Requests are pooled: the Request and its slices must not be
+// used after the stage that received it returns.
 type Request struct {
 	Version Version
 	// Series holds the series that are still to be written, with sorted,
@@ -41,7 +41,7 @@ type Request struct {
 	// 2.0 carry metadata per series instead (Series.Metadata).
 	Metadata []MetricMetadata
 
-	dropped []droppedSeries // since the last compaction
+	rejections []rejection // since the last compaction
 
 	// Decoding scratch, reused across requests.
 	d decoder
@@ -82,9 +82,9 @@ type MetricMetadata struct {
 	Metadata     metadata.Metadata
 }
 
-type droppedSeries struct {
-	labels  labels.Labels
-	samples int // floats and histograms
+// rejection is a dropped series, or an error that drops no series.
+type rejection struct {
+	samples int // floats and histograms dropped
 	reason  string
 	err     error
 }
@@ -100,8 +100,7 @@ func (r *Request) Drop(i int, reason string, err error) {
 		return
 	}
 	s.dropped = true
-	r.dropped = append(r.dropped, droppedSeries{
-		labels:  s.Labels,
+	r.rejections = append(r.rejections, rejection{
 		samples: len(s.Samples) + len(s.Histograms),
 		reason:  reason,
 		err:     err,
@@ -110,7 +109,7 @@ func (r *Request) Drop(i int, reason string, err error) {
 
 // reject records an error that drops no series, such as invalid metadata.
 func (r *Request) reject(reason string, err error) {
-	r.dropped = append(r.dropped, droppedSeries{reason: reason, err: err})
+	r.rejections = append(r.rejections, rejection{reason: reason, err: err})
 }
 
 // SampleCount returns the number of float samples in the request.
@@ -154,8 +153,8 @@ func (r *Request) MetadataCount() int {
 }
 
 // compact removes the dropped series from r.Series, passing each drop to fn.
-func (r *Request) compact(fn func(d *droppedSeries)) {
-	if len(r.dropped) == 0 {
+func (r *Request) compact(fn func(d *rejection)) {
+	if len(r.rejections) == 0 {
 		return
 	}
 	kept := r.Series[:0]
@@ -166,11 +165,11 @@ func (r *Request) compact(fn func(d *droppedSeries)) {
 	}
 	clear(r.Series[len(kept):])
 	r.Series = kept
-	for i := range r.dropped {
-		fn(&r.dropped[i])
+	for i := range r.rejections {
+		fn(&r.rejections[i])
 	}
-	clear(r.dropped)
-	r.dropped = r.dropped[:0]
+	clear(r.rejections)
+	r.rejections = r.rejections[:0]
 }
 
 // reset clears r for reuse, keeping its buffers.
@@ -179,7 +178,7 @@ func (r *Request) reset() {
 	r.Series = r.Series[:0]
 	clear(r.Metadata)
 	r.Metadata = r.Metadata[:0]
-	clear(r.dropped)
-	r.dropped = r.dropped[:0]
+	clear(r.rejections)
+	r.rejections = r.rejections[:0]
 	r.d.reset()
 }

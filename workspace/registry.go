@@ -39,6 +39,13 @@ type Registry struct {
 	bg sync.WaitGroup
 }
 
+// Region is the region in the registry's ARNs.
+func (r *Registry) Region() string { return r.opts.Region }
+
+// AccountID is the account of workspaces created for no account in
+// particular.
+func (r *Registry) AccountID() string { return r.opts.AccountID }
+
 // Open opens the registry stored in opts.Bucket and opts.DataDir, with every
 // workspace's TSDB. Workspaces whose deletion was interrupted are deleted.
 func Open(ctx context.Context, opts Options) (*Registry, error) {
