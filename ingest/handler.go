@@ -40,7 +40,7 @@ type Options struct {
 	MaxResponseErrors int
 	// NameValidation checks metric and label names. Default
 	// model.UTF8Validation, as Prometheus 3; model.LegacyValidation allows
-	// only [a-zA-Z_:][a-zA-Z0-9_:]* names.
+	// only the classic names ([a-zA-Z_:][a-zA-Z0-9_:]* for metrics).
 	NameValidation model.ValidationScheme
 	// LabelsCacheSize bounds the cache of validated series labels, shared by
 	// all workspaces, that spares series sent again their validation and
@@ -96,7 +96,7 @@ func NewHandler(opts Options) *Handler {
 	if opts.MaxResponseErrors <= 0 {
 		opts.MaxResponseErrors = DefaultMaxResponseErrors
 	}
-	if opts.NameValidation == model.UnsetValidation {
+	if opts.NameValidation != model.LegacyValidation {
 		opts.NameValidation = model.UTF8Validation
 	}
 	if opts.Logger == nil {

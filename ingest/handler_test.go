@@ -11,6 +11,7 @@ import (
 	"time"
 
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/metadata"
@@ -472,4 +473,62 @@ func TestWriteExemplarsV1AndFamilyLookup(t *testing.T) {
 	require.Equal(t, model.MetricTypeSummary, md.Type)
 	_, ok = v1Families{"rpc_seconds": {Type: model.MetricTypeGauge}}.lookup("rpc_seconds_count")
 	require.False(t, ok)
+}
+
+func TestWriteTSDBRejections(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	series := labels.FromStrings("__name__", "requests_total", "job", "a")
+	first := newV2Builder()
+	first.series(series, func(ts *writev2.TimeSeries) {
+		ts.Samples = []writev2.Sample{{Value: 1, Timestamp: testTS(0)}}
+		ts.Exemplars = []writev2.Exemplar{{LabelsRefs: first.st.SymbolizeLabels(labels.FromStrings("trace_id", "new"), nil), Value: 1, Timestamp: testTS(0)}}
+	})
+	_, err := env.store(t, v2Msg, first.build())
+	require.NoError(t, err)
+
+	// A schema above 8 is brought down to 8, as Prometheus does.
+	fine := tsdbutil.GenerateTestHistogram(1)
+	fine.Schema = 10
+	invalid := tsdbutil.GenerateTestHistogram(1)
+	invalid.Count = 1 // fewer than in the buckets
+
+	b := newV2Builder()
+	b.series(series, func(ts *writev2.TimeSeries) {
+		ts.Samples = []writev2.Sample{
+			{Value: 2, Timestamp: testTS(0)}, // a new value for the same timestamp
+			{Value: 3, Timestamp: testTS(time.Second)},
+		}
+		// Older than the exemplar already stored for the series, by more
+		// than the out-of-order window.
+		ts.Exemplars = []writev2.Exemplar{{LabelsRefs: b.st.SymbolizeLabels(labels.FromStrings("trace_id", "old"), nil), Value: 1, Timestamp: testTS(-2 * time.Minute)}}
+	})
+	b.series(labels.FromStrings("__name__", "fine_histogram"), func(ts *writev2.TimeSeries) {
+		ts.Histograms = []writev2.Histogram{writev2.FromIntHistogram(0, testTS(0), fine)}
+	})
+	b.series(labels.FromStrings("__name__", "invalid_histogram"), func(ts *writev2.TimeSeries) {
+		ts.Histograms = []writev2.Histogram{writev2.FromIntHistogram(0, testTS(0), invalid)}
+	})
+	stats, err := env.store(t, v2Msg, b.build())
+	require.ErrorContains(t, err, "400")
+	msg := err.Error()
+	require.Contains(t, msg, `duplicate sample for timestamp`)
+	require.Contains(t, msg, `out of order exemplar for series {__name__="requests_total", job="a"}`)
+	require.Contains(t, msg, `for series {__name__="invalid_histogram"}`)
+	require.Equal(t, 1, stats.Samples)
+	require.Equal(t, 1, stats.Histograms)
+	require.Equal(t, 0, stats.Exemplars)
+
+	hs := query(t, env.db, nameMatcher("fine_histogram"))[`{__name__="fine_histogram"}`]
+	require.Len(t, hs, 1)
+	require.Equal(t, int32(8), hs[0].H.Schema)
+	require.Empty(t, query(t, env.db, nameMatcher("invalid_histogram")))
+
+	m := env.handler.metrics
+	require.Equal(t, 1.0, counterValue(t, m.discarded, "ws-1", ReasonDuplicateTimestamp))
+	require.Equal(t, 1.0, counterValue(t, m.discarded, "ws-1", ReasonInvalidHistogram))
+
+	env.handler.ForgetWorkspace("ws-1")
+	n, err := testutil.GatherAndCount(env.reg, "promspace_ingest_discarded_samples_total", "promspace_ingest_requests_total")
+	require.NoError(t, err)
+	require.Zero(t, n)
 }

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -44,12 +45,34 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started chan<-
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:9009", "address to listen on")
 	dataDir := fs.String("data-dir", "./data", "directory for workspace data and metadata")
-	region := fs.String("region", "us-east-1", "region in workspace ARNs")
-	account := fs.String("account-id", "000000000000", "account id in workspace ARNs")
+	configFile := fs.String("config", "", "YAML file with credentials, bearer tokens and their policies; without it every request is anonymous and allowed")
+	region := fs.String("region", "", "region in workspace ARNs and SigV4 signatures (default: the config's, else us-east-1)")
+	account := fs.String("account-id", "", "account of the default workspace (default: the account of the config's identities when they share one, else 000000000000)")
 	alias := fs.String("default-workspace", "default", "alias of the workspace created on first start")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for requests in flight on shutdown")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+
+	conf, err := loadConfig(*configFile)
+	if err != nil {
+		return err
+	}
+	authn, authz, err := conf.Build()
+	if err != nil {
+		return err
+	}
+	if *region == "" {
+		*region = cmp.Or(conf.Region, "us-east-1")
+	}
+	if *account == "" {
+		*account = cmp.Or(conf.account(), "000000000000")
+	}
+	if conf.Region != "" && conf.Region != *region {
+		return fmt.Errorf("-region %s differs from the config's region %s", *region, conf.Region)
+	}
+	if len(conf.Credentials)+len(conf.BearerTokens) == 0 {
+		authn, authz = nil, nil // the service's anonymous default, which warns
 	}
 
 	reg := prometheus.NewRegistry()
@@ -61,6 +84,9 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started chan<-
 		AccountID:  *account,
 		Logger:     logger,
 		Registerer: reg,
+
+		Authenticator: authn,
+		Authorizer:    authz,
 	})
 	if err != nil {
 		return err
@@ -85,7 +111,7 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started chan<-
 	logger.Info("serving a local AMP", "listen", ln.Addr().String(), "data_dir", *dataDir)
 	logger.Info("default workspace", "alias", ws.Alias(), "workspace_id", ws.ID(), "arn", ws.ARN(),
 		"remote_write_url", wsURL+"/api/v1/remote_write", "query_url", wsURL)
-	fmt.Fprint(os.Stderr, remoteWriteBlock(wsURL))
+	fmt.Fprint(os.Stderr, remoteWriteBlock(wsURL, *region, conf.firstAccessKey()))
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
@@ -123,13 +149,21 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started chan<-
 }
 
 // remoteWriteBlock is the prometheus.yml snippet that writes to the
-// workspace.
-func remoteWriteBlock(wsURL string) string {
+// workspace, signed with accessKey when access control is on.
+func remoteWriteBlock(wsURL, region, accessKey string) string {
+	sigv4 := ""
+	if accessKey != "" {
+		sigv4 = fmt.Sprintf(`
+    sigv4:
+      region: %s
+      access_key: %s
+      secret_key: <its secret_access_key from the config>`, region, accessKey)
+	}
 	return fmt.Sprintf(`
 # Paste into prometheus.yml to write to the default workspace:
 remote_write:
-  - url: %s/api/v1/remote_write
+  - url: %s/api/v1/remote_write%s
 
 # Grafana / promtool / client_golang: use %s as the Prometheus server URL.
-`, wsURL, wsURL)
+`, wsURL, sigv4, wsURL)
 }

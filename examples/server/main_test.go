@@ -6,21 +6,27 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/amp"
 )
 
 // serve runs the server on a free loopback port until the returned stop is
 // called; stop returns run's error.
-func serve(t *testing.T, dataDir string) (base string, stop func() error) {
+func serve(t *testing.T, dataDir string, args ...string) (base string, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan string, 1)
 	done := make(chan error, 1)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	go func() {
-		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-data-dir", dataDir}, logger, started)
+		done <- run(ctx, append([]string{"-listen", "127.0.0.1:0", "-data-dir", dataDir}, args...), logger, started)
 	}()
 	select {
 	case addr := <-started:
@@ -102,8 +108,85 @@ func TestServer(t *testing.T) {
 }
 
 func TestRemoteWriteBlock(t *testing.T) {
-	b := remoteWriteBlock("http://127.0.0.1:9009/workspaces/ws-1")
+	b := remoteWriteBlock("http://127.0.0.1:9009/workspaces/ws-1", "us-east-1", "")
 	if !strings.Contains(b, "remote_write:\n  - url: http://127.0.0.1:9009/workspaces/ws-1/api/v1/remote_write\n") {
 		t.Errorf("block:\n%s", b)
+	}
+	b = remoteWriteBlock("http://127.0.0.1:9009/workspaces/ws-1", "us-east-1", "AKIDEXAMPLE")
+	if !strings.Contains(b, "/api/v1/remote_write\n    sigv4:\n      region: us-east-1\n      access_key: AKIDEXAMPLE\n") {
+		t.Errorf("block:\n%s", b)
+	}
+}
+
+// The config shape the README documents.
+const exampleConfig = `
+region: us-east-1
+credentials:
+  - access_key_id: AKIDEXAMPLE
+    secret_access_key: wJalrXUtnFEMI/K7MDENG
+    account_id: "111122223333"
+    policy: AmazonPrometheusFullAccess      # a preset's name, or an IAM policy document written inline as YAML or JSON
+bearer_tokens:
+  - token: local-dev-token
+    account_id: "111122223333"
+    policy: AmazonPrometheusQueryAccess
+`
+
+func TestServerWithConfig(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "promspace.yml")
+	if err := os.WriteFile(conf, []byte(exampleConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, stop := serve(t, t.TempDir(), "-config", conf)
+	defer stop()
+	ctx := context.Background()
+
+	if code, _ := get(t, base+"/workspaces"); code != http.StatusForbidden {
+		t.Errorf("unsigned list: %d, want 403", code)
+	}
+	if code, _ := get(t, base+"/-/ready"); code != http.StatusOK {
+		t.Errorf("ready: %d", code)
+	}
+
+	client := amp.New(amp.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(base),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG", ""),
+	})
+	out, err := client.ListWorkspaces(ctx, &amp.ListWorkspacesInput{Alias: aws.String("default")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Workspaces) != 1 {
+		t.Fatalf("default workspaces: %v", out.Workspaces)
+	}
+	ws := out.Workspaces[0]
+	if arn := aws.ToString(ws.Arn); !strings.HasPrefix(arn, "arn:aws:aps:us-east-1:111122223333:workspace/ws-") {
+		t.Errorf("default workspace ARN %s: want the config's account", arn)
+	}
+
+	query := base + "/workspaces/" + aws.ToString(ws.WorkspaceId) + "/api/v1/query?query=vector(1)"
+	req, _ := http.NewRequest(http.MethodGet, query, nil)
+	req.Header.Set("Authorization", "Bearer local-dev-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("query with the bearer token: %d", resp.StatusCode)
+	}
+	if code, _ := get(t, query); code != http.StatusForbidden {
+		t.Errorf("unsigned query: %d, want 403", code)
+	}
+}
+
+func TestServerBadConfig(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "bad.yml")
+	os.WriteFile(conf, []byte("credentials:\n  - access_key_id: AKID\n    policy: NoSuchPreset\n"), 0o600)
+	err := run(context.Background(), []string{"-listen", "127.0.0.1:0", "-data-dir", t.TempDir(), "-config", conf},
+		slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err == nil || !strings.Contains(err.Error(), "bad.yml") {
+		t.Errorf("run with a bad config: %v", err)
 	}
 }
