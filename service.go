@@ -48,7 +48,8 @@ type Options struct {
 	// Authenticator says who is calling and Authorizer what they may do
 	// (package auth builds both from a configuration). When both are nil
 	// every request is anonymous, acts for AccountID and is allowed: the
-	// local default.
+	// local default. A nil Authorizer alone allows every authenticated
+	// caller everything.
 	Authenticator auth.Authenticator
 	Authorizer    auth.Authorizer
 }
@@ -99,9 +100,9 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		return nil, fmt.Errorf("open workspaces: %w", err)
 	}
 
-	io := opts.Ingest
-	io.Logger = logger.With("component", "ingest")
-	io.Registerer = reg
+	ingestOpts := opts.Ingest
+	ingestOpts.Logger = logger.With("component", "ingest")
+	ingestOpts.Registerer = reg
 	qo := opts.Query
 	qo.Logger = logger.With("component", "query")
 	qo.Registerer = reg
@@ -109,7 +110,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	s := &Service{
 		logger:   logger,
 		registry: registry,
-		ingest:   ingest.NewHandler(io),
+		ingest:   ingest.NewHandler(ingestOpts),
 		query:    query.New(qo),
 		queries:  map[*workspace.Workspace]http.Handler{},
 	}
