@@ -117,7 +117,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 
 	authn, authz := opts.Authenticator, opts.Authorizer
 	if authn == nil && authz == nil {
-		logger.Warn("no credentials configured: every request is anonymous and allowed everything")
+		logger.Warn("No credentials configured: every request is anonymous and allowed everything")
 	}
 	if authn == nil {
 		authn = auth.Anonymous{AccountID: registry.AccountID()}

@@ -58,7 +58,7 @@ func (h *Handler) append(ctx context.Context, t Target, req *Request, res *respo
 		}
 		if err := a.series(s, md); err != nil {
 			if rerr := app.Rollback(); rerr != nil {
-				h.logger.Error("rollback after storage error", "workspace", t.ID, "err", rerr)
+				h.logger.Error("Rollback after storage error failed", "workspace", t.ID, "err", rerr)
 			}
 			return err
 		}

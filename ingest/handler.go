@@ -145,7 +145,7 @@ func (h *Handler) Write(w http.ResponseWriter, r *http.Request, t Target) {
 	h.countDiscarded(t.ID, &res)
 	h.metrics.observeRequest(t.ID, res.version, res.status, time.Since(start).Seconds())
 	if res.status >= 500 {
-		h.logger.Error("remote write failed", "workspace", t.ID, "status", res.status, "err", res.message)
+		h.logger.Error("Remote write failed", "workspace", t.ID, "status", res.status, "err", res.message)
 	} else if res.status >= 400 {
 		h.logger.Debug("remote write rejected", "workspace", t.ID, "status", res.status, "err", res.message, "errors", res.errCount)
 	}

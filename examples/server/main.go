@@ -34,7 +34,7 @@ func main() {
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if err := run(ctx, os.Args[1:], logger, nil); err != nil {
-		logger.Error("server failed", "err", err)
+		logger.Error("Server failed", "err", err)
 		os.Exit(1)
 	}
 }
@@ -73,6 +73,9 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started chan<-
 	}
 	if len(conf.Credentials)+len(conf.BearerTokens) == 0 {
 		authn, authz = nil, nil // the service's anonymous default, which warns
+	} else {
+		logger.Info("Access control enabled: SigV4 (service aps) and bearer tokens", "config", *configFile,
+			"region", *region, "credentials", len(conf.Credentials), "bearer_tokens", len(conf.BearerTokens))
 	}
 
 	reg := prometheus.NewRegistry()
@@ -93,7 +96,7 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started chan<-
 	}
 	defer func() {
 		if err := svc.Close(); err != nil {
-			logger.Error("closing workspaces", "err", err)
+			logger.Error("Closing workspaces failed", "err", err)
 		}
 	}()
 
@@ -108,8 +111,8 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started chan<-
 	}
 	base := "http://" + ln.Addr().String()
 	wsURL := base + "/workspaces/" + ws.ID()
-	logger.Info("serving a local AMP", "listen", ln.Addr().String(), "data_dir", *dataDir)
-	logger.Info("default workspace", "alias", ws.Alias(), "workspace_id", ws.ID(), "arn", ws.ARN(),
+	logger.Info("Serving a local AMP", "listen", ln.Addr().String(), "data_dir", *dataDir)
+	logger.Info("Default workspace", "alias", ws.Alias(), "workspace_id", ws.ID(), "arn", ws.ARN(),
 		"remote_write_url", wsURL+"/api/v1/remote_write", "query_url", wsURL)
 	fmt.Fprint(os.Stderr, remoteWriteBlock(wsURL, *region, conf.firstAccessKey()))
 
@@ -139,7 +142,7 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started chan<-
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down: finishing requests in flight")
+	logger.Info("Shutting down: finishing requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
