@@ -97,7 +97,9 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started chan<-
 	defer func() {
 		if err := svc.Close(); err != nil {
 			logger.Error("Closing workspaces failed", "err", err)
+			return
 		}
+		logger.Info("Every workspace closed cleanly")
 	}()
 
 	ws, err := svc.EnsureWorkspace(ctx, *alias)
