@@ -28,6 +28,10 @@ var (
 	// ErrBodyTooLarge: the body had to be read to verify the signature and
 	// it is larger than the configured maximum. 413.
 	ErrBodyTooLarge = errors.New("request body too large")
+	// ErrUnreadableBody: the body had to be read to verify the signature and
+	// it ended early (an aborted upload, a body shorter than its
+	// Content-Length). 400, as the handler itself would answer.
+	ErrUnreadableBody = errors.New("request body could not be read")
 	// ErrAccessDenied: the principal is authenticated but not allowed to
 	// perform the action on the resource. AMP: 403 AccessDeniedException.
 	ErrAccessDenied = errors.New("access denied")
@@ -44,6 +48,7 @@ const (
 	errTypeUnrecognized  = "UnrecognizedClientException"
 	errTypeAccessDenied  = "AccessDeniedException"
 	errTypeTooLarge      = "PayloadTooLargeException"
+	errTypeBadBody       = "SerializationException"
 	errTypeInternal      = "InternalServerException"
 	errorTypeHeader      = "x-amzn-ErrorType"
 	dataPlaneStatusError = "error"
@@ -100,6 +105,8 @@ func failureOf(err error) failure {
 		return failure{http.StatusForbidden, errTypeUnrecognized, msgUnrecognized}
 	case errors.Is(err, ErrBodyTooLarge):
 		return failure{http.StatusRequestEntityTooLarge, errTypeTooLarge, pick("Request body too large.")}
+	case errors.Is(err, ErrUnreadableBody):
+		return failure{http.StatusBadRequest, errTypeBadBody, pick("Request body could not be read.")}
 	case errors.Is(err, ErrAccessDenied):
 		return failure{http.StatusForbidden, errTypeAccessDenied, pick("Access denied.")}
 	default:

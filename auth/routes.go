@@ -231,6 +231,11 @@ func Route(method, path string) (Operation, bool) {
 	if !strings.HasPrefix(path, "/") {
 		return Operation{}, false
 	}
+	if method == "HEAD" {
+		// net/http serves HEAD with the GET handlers: it needs GET's
+		// permission.
+		method = "GET"
+	}
 	segs := strings.Split(path[1:], "/")
 	for _, r := range routeTable[method] {
 		if op, ok := r.match(segs); ok {
@@ -250,7 +255,9 @@ func (r *route) match(segs []string) (Operation, bool) {
 	si := 0
 	for pi, p := range pat {
 		if !strings.HasPrefix(p, "{") {
-			if segs[si] != p {
+			// Compared unescaped, as the router that serves the request
+			// compares it: quer%79 is query.
+			if seg, err := url.PathUnescape(segs[si]); err != nil || seg != p {
 				return Operation{}, false
 			}
 			si++

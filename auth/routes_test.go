@@ -17,6 +17,8 @@ func TestRoute(t *testing.T) {
 		{"POST", "/workspaces", "CreateWorkspace", "aps:CreateWorkspace", "*", false},
 		{"GET", "/workspaces", "ListWorkspaces", "aps:ListWorkspaces", "arn:aws:aps:eu-west-1:111122223333:workspace/*", false},
 		{"GET", "/workspaces/ws-1", "DescribeWorkspace", "aps:DescribeWorkspace", ws, false},
+		// net/http serves HEAD with GET's handler, so it needs GET's permission.
+		{"HEAD", "/workspaces/ws-1", "DescribeWorkspace", "aps:DescribeWorkspace", ws, false},
 		{"PATCH", "/workspaces/ws-1/configuration", "UpdateWorkspaceConfiguration", "aps:UpdateWorkspaceConfiguration", ws, false},
 		{"PUT", "/workspaces/ws-1/rulegroupsnamespaces/team.alerts", "PutRuleGroupsNamespace", "aps:PutRuleGroupsNamespace",
 			"arn:aws:aps:eu-west-1:111122223333:rulegroupsnamespace/ws-1/team.alerts", false},
@@ -35,6 +37,9 @@ func TestRoute(t *testing.T) {
 
 		{"POST", "/workspaces/ws-1/api/v1/remote_write", "RemoteWrite", "aps:RemoteWrite", ws, true},
 		{"GET", "/workspaces/ws-1/api/v1/query", "QueryMetrics", "aps:QueryMetrics", ws, true},
+		// Segments are compared unescaped, as the router serving them does.
+		{"GET", "/workspaces/ws-1/api/v1/quer%79", "QueryMetrics", "aps:QueryMetrics", ws, true},
+		{"GET", "/workspaces/ws-1/%61pi/v1/query", "QueryMetrics", "aps:QueryMetrics", ws, true},
 		{"POST", "/workspaces/ws-1/api/v1/query_range", "QueryMetrics", "aps:QueryMetrics", ws, true},
 		{"GET", "/workspaces/ws-1/api/v1/query_exemplars", "QueryMetrics", "aps:QueryMetrics", ws, true},
 		{"POST", "/workspaces/ws-1/api/v1/labels", "GetLabels", "aps:GetLabels", ws, true},
@@ -74,7 +79,7 @@ func TestRoute(t *testing.T) {
 		{"GET", "/metrics"},
 		{"GET", "/workspaces/"},
 		{"GET", "/workspaces//alias"},
-		{"HEAD", "/workspaces/ws-1"},
+		{"HEAD", "/workspaces/ws-1/api/v1/remote_write"},
 		{"PUT", "/workspaces/ws-1/api/v1/query"},
 		{"GET", "/workspaces/ws-1/api/v1/remote_write"},
 		{"DELETE", "/workspaces/ws-1/api/v1/series"},

@@ -454,8 +454,11 @@ func (v *SigV4) hashBody(r *http.Request) (string, error) {
 		body, err = io.ReadAll(io.LimitReader(r.Body, max+1))
 	}
 	_ = r.Body.Close()
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		return "", newError(ErrBodyTooLarge, "Request body exceeds the limit of %d bytes.", mbe.Limit)
+	}
 	if err != nil {
-		return "", fmt.Errorf("sigv4: reading body: %w", err)
+		return "", newError(ErrUnreadableBody, "Request body could not be read: %v.", err)
 	}
 	if int64(len(body)) > max {
 		return "", newError(ErrBodyTooLarge, "Request body exceeds the limit of %d bytes.", max)

@@ -3,7 +3,9 @@ package auth_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -296,5 +298,43 @@ func TestSigV4ParsesQueryLikeTheSDK(t *testing.T) {
 		if _, err := v.Authenticate(r); err != nil {
 			t.Errorf("query %q: %v", raw, err)
 		}
+	}
+}
+
+// TestSigV4BodyReadErrors: a body that has to be hashed but cannot be read
+// whole is the client's fault: 400 when it ends early, 413 when a
+// MaxBytesReader cuts it, never a 500.
+func TestSigV4BodyReadErrors(t *testing.T) {
+	v := newVerifier(t, signingTime)
+	for _, tc := range []struct {
+		name   string
+		body   func(r *http.Request) io.ReadCloser
+		status int
+	}{
+		{"short", func(*http.Request) io.ReadCloser { return io.NopCloser(strings.NewReader("ab")) }, http.StatusBadRequest},
+		{"max bytes", func(*http.Request) io.ReadCloser {
+			return http.MaxBytesReader(httptest.NewRecorder(), io.NopCloser(strings.NewReader("abcde")), 2)
+		}, http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRequest(t, http.MethodPost, "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write", []byte("abcde"))
+			if err := sdkSign(testCredential(), signOpts{})(r); err != nil {
+				t.Fatal(err)
+			}
+			r.Body = tc.body(r)
+			_, err := v.Authenticate(r)
+			srv := httptest.NewServer(auth.Middleware(http.NotFoundHandler(), auth.MiddlewareOptions{
+				Authenticator: auth.AuthenticatorFunc(func(*http.Request) (*auth.Principal, error) { return nil, err }),
+			}))
+			defer srv.Close()
+			resp, herr := http.Get(srv.URL + "/workspaces")
+			if herr != nil {
+				t.Fatal(herr)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Errorf("%v: status %d, want %d", err, resp.StatusCode, tc.status)
+			}
+		})
 	}
 }

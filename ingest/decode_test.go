@@ -64,7 +64,7 @@ func TestDecodeV1WireVariants(t *testing.T) {
 
 	var want prompb.WriteRequest
 	require.NoError(t, want.Unmarshal(body))
-	req := new(Request)
+	req := newRequest()
 	require.NoError(t, decode(req, V1, body, model.UTF8Validation, nil))
 	compareV1(t, &want, req)
 
@@ -92,7 +92,7 @@ func TestDecodeV1Malformed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var want prompb.WriteRequest
 			require.Error(t, want.Unmarshal(body), "gogo must reject it too")
-			require.Error(t, decode(new(Request), V1, body, model.UTF8Validation, nil))
+			require.Error(t, decode(newRequest(), V1, body, model.UTF8Validation, nil))
 		})
 	}
 }
@@ -115,7 +115,7 @@ func TestDecodeV2WireVariants(t *testing.T) {
 
 	var want writev2.Request
 	require.NoError(t, want.Unmarshal(body))
-	req := new(Request)
+	req := newRequest()
 	require.NoError(t, decode(req, V2, body, model.UTF8Validation, nil))
 	compareV2(t, &want, req)
 
@@ -158,7 +158,7 @@ func TestValidate(t *testing.T) {
 			for i := 0; i < len(tc.pairs); i += 2 {
 				pairs = append(pairs, labels.Label{Name: tc.pairs[i], Value: tc.pairs[i+1]})
 			}
-			d := decoder{scheme: tc.scheme}
+			d := decoder{scheme: tc.scheme, b: newScratchBuilder()}
 			ls, reason, err := d.validateAndBuild(pairs)
 			if err != nil {
 				require.Equal(t, tc.want, reason, err.Error())

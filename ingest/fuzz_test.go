@@ -37,7 +37,7 @@ func FuzzDecodeV1(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var want prompb.WriteRequest
 		wantErr := want.Unmarshal(body)
-		req := new(Request)
+		req := newRequest()
 		err := decode(req, V1, body, model.UTF8Validation, nil)
 		if wantErr != nil {
 			if err == nil {
@@ -66,7 +66,7 @@ func FuzzDecodeV2(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var want writev2.Request
 		wantErr := want.Unmarshal(body)
-		req := new(Request)
+		req := newRequest()
 		err := decode(req, V2, body, model.UTF8Validation, nil)
 		if wantErr != nil {
 			if err == nil {
@@ -79,7 +79,7 @@ func FuzzDecodeV2(f *testing.F) {
 				// must decode.
 				canonical, merr := want.Marshal()
 				require.NoError(t, merr)
-				req = new(Request)
+				req = newRequest()
 				if err2 := decode(req, V2, canonical, model.UTF8Validation, nil); err2 != nil {
 					t.Fatalf("gogo accepts the message, the decoder rejects it: %v, and its canonical form: %v", err, err2)
 				}

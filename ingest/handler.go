@@ -114,7 +114,7 @@ func NewHandler(opts Options) *Handler {
 		logger:   opts.Logger,
 		metrics:  newMetrics(opts.Registerer),
 		labels:   newLabelsCache(opts.LabelsCacheSize),
-		requests: sync.Pool{New: func() any { return new(Request) }},
+		requests: sync.Pool{New: func() any { return newRequest() }},
 	}
 }
 
@@ -335,7 +335,8 @@ func (res *response) fail(status int, msg string) {
 func (res *response) reject(err error, req *Request) {
 	status, reason := http.StatusInternalServerError, "stage_failed"
 	var se *StatusError
-	if errors.As(err, &se) && se.Status > 0 {
+	// A status net/http cannot write is the stage's bug: a 500, not a panic.
+	if errors.As(err, &se) && se.Status >= 100 && se.Status <= 999 {
 		status, reason = se.Status, se.reason()
 		res.retry = se.RetryAfter
 	}

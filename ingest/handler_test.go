@@ -448,6 +448,11 @@ func TestPipeline(t *testing.T) {
 		resp := env.post(t, encode(t, req), map[string]string{"Content-Type": "application/x-protobuf;proto=io.prometheus.write.v2.Request"})
 		require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 	})
+	t.Run("unwritable status", func(t *testing.T) {
+		stage = func(context.Context, Target, *Request) error { return &StatusError{Status: 42} }
+		resp := env.post(t, encode(t, req), map[string]string{"Content-Type": "application/x-protobuf;proto=io.prometheus.write.v2.Request"})
+		require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	})
 }
 
 func TestWriteExemplarsV1AndFamilyLookup(t *testing.T) {

@@ -182,3 +182,10 @@ func (r *Request) reset() {
 	r.rejections = r.rejections[:0]
 	r.d.reset()
 }
+
+// newRequest returns an empty request ready to decode into.
+func newRequest() *Request {
+	r := new(Request)
+	r.d.b = newScratchBuilder()
+	return r
+}
