@@ -22,7 +22,7 @@ import (
 // default.
 type Options struct {
 	// DataDir holds every workspace's TSDB and, unless Bucket is set, the
-	// filesystem bucket with workspace metadata.
+	// filesystem bucket with workspace metadata. Required.
 	DataDir string
 	// Bucket stores workspace metadata. Defaults to a filesystem bucket under
 	// DataDir.
@@ -70,8 +70,8 @@ type Service struct {
 // New opens the registry under opts.DataDir, reopening every workspace
 // already there, and returns the service. Close it to close every TSDB.
 func New(ctx context.Context, opts Options) (*Service, error) {
-	if opts.DataDir == "" && opts.Bucket == nil {
-		return nil, errors.New("promspace: a data directory is required")
+	if opts.DataDir == "" {
+		return nil, errors.New("promspace: a data directory is required for the workspaces' TSDBs")
 	}
 	logger := opts.Logger
 	if logger == nil {

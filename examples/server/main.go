@@ -67,6 +67,9 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started chan<-
 	}
 	if *account == "" {
 		*account = cmp.Or(conf.account(), "000000000000")
+		if len(conf.accounts()) > 0 && conf.account() == "" {
+			logger.Warn("The config's identities span several accounts and -account-id is not set: only callers of this account reach the default workspace", "account", *account)
+		}
 	}
 	if conf.Region != "" && conf.Region != *region {
 		return fmt.Errorf("-region %s differs from the config's region %s", *region, conf.Region)
