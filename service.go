@@ -95,6 +95,11 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	}
 	wo.Logger = logger.With("component", "workspace")
 	wo.Registerer = reg
+	s := &Service{logger: logger, queries: map[*workspace.Workspace]http.Handler{}}
+	// A deleted workspace's query API and ingest metrics go with it. The
+	// registry may call this while it opens, before s is complete: forget
+	// then finds nothing cached, and ingest is set once s.mu is released.
+	wo.OnRemove = s.forget
 	registry, err := workspace.Open(ctx, wo)
 	if err != nil {
 		return nil, fmt.Errorf("open workspaces: %w", err)
@@ -107,13 +112,11 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	qo.Logger = logger.With("component", "query")
 	qo.Registerer = reg
 
-	s := &Service{
-		logger:   logger,
-		registry: registry,
-		ingest:   ingest.NewHandler(ingestOpts),
-		query:    query.New(qo),
-		queries:  map[*workspace.Workspace]http.Handler{},
-	}
+	s.mu.Lock()
+	s.registry = registry
+	s.ingest = ingest.NewHandler(ingestOpts)
+	s.query = query.New(qo)
+	s.mu.Unlock()
 
 	authn, authz := opts.Authenticator, opts.Authorizer
 	if authn == nil && authz == nil {
@@ -158,17 +161,21 @@ func (s *Service) account(r *http.Request) string {
 }
 
 // workspace resolves the data-plane request's workspace within the caller's
-// account.
-func (s *Service) workspace(r *http.Request) (*workspace.Workspace, error) {
+// account and holds its TSDB open until release is called.
+func (s *Service) workspace(r *http.Request) (ws *workspace.Workspace, release func(), err error) {
 	id := r.PathValue("workspaceId")
-	ws, err := s.registry.Get(r.Context(), id)
-	if errors.Is(err, workspace.ErrNotFound) {
-		s.forget(id)
-	}
+	ws, err = s.registry.Get(r.Context(), id)
 	if err == nil && ws.Account() != s.account(r) {
 		err = fmt.Errorf("workspace %s: %w", id, workspace.ErrNotFound)
 	}
-	return ws, err
+	if err != nil {
+		return nil, nil, err
+	}
+	release, ok := ws.Acquire()
+	if !ok {
+		return nil, nil, fmt.Errorf("workspace %s: %w", id, workspace.ErrNotFound)
+	}
+	return ws, release, nil
 }
 
 // ServeHTTP serves AMP's control plane and every workspace's data plane.
@@ -210,20 +217,22 @@ func (s *Service) EnsureWorkspace(ctx context.Context, alias string) (*workspace
 }
 
 func (s *Service) serveRemoteWrite(w http.ResponseWriter, r *http.Request) {
-	ws, err := s.workspace(r)
+	ws, release, err := s.workspace(r)
 	if err != nil {
 		writeDataPlaneError(w, err, false)
 		return
 	}
+	defer release()
 	s.ingest.Write(w, r, ingest.Target{ID: ws.ID(), Appendable: ws.DB(), Metadata: ws.Metadata()})
 }
 
 func (s *Service) serveQuery(w http.ResponseWriter, r *http.Request) {
-	ws, err := s.workspace(r)
+	ws, release, err := s.workspace(r)
 	if err != nil {
 		writeDataPlaneError(w, err, true)
 		return
 	}
+	defer release()
 	http.StripPrefix("/workspaces/"+ws.ID(), s.queryHandler(ws)).ServeHTTP(w, r)
 }
 
@@ -244,9 +253,11 @@ func (s *Service) queryHandler(ws *workspace.Workspace) http.Handler {
 // forget drops the cached query API and the ingest metrics of a workspace
 // that is gone.
 func (s *Service) forget(id string) {
-	s.ingest.ForgetWorkspace(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ingest != nil {
+		s.ingest.ForgetWorkspace(id)
+	}
 	for ws := range s.queries {
 		if ws.ID() == id {
 			delete(s.queries, ws)

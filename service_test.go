@@ -1,6 +1,7 @@
 package promspace_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -392,5 +393,68 @@ func TestEnsureWorkspaceReusesAlias(t *testing.T) {
 	}
 	if n := len(out.Workspaces); n != 1 {
 		t.Errorf("%d workspaces, want 1", n)
+	}
+}
+
+// TestDeleteDuringWrites: writes racing a DeleteWorkspace are answered 204
+// or 404, never a 500 from a TSDB closed under them.
+func TestDeleteDuringWrites(t *testing.T) {
+	h := start(t, t.TempDir())
+	id := h.createWorkspace("busy")
+	raw, err := (&prompb.WriteRequest{Timeseries: []prompb.TimeSeries{
+		series(time.Now().UnixMilli(), 1, "__name__", "busy", "job", "x"),
+	}}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := snappy.Encode(nil, raw)
+	url := h.srv.URL + "/workspaces/" + id + "/api/v1/remote_write"
+
+	// Each writer goes on until it sees the workspace gone, or gives up.
+	const writers, maxWrites = 4, 5000
+	codes := make(chan int, writers*maxWrites)
+	started := make(chan struct{}, writers)
+	done := make(chan struct{})
+	for range writers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range maxWrites {
+				resp, err := http.Post(url, "application/x-protobuf", bytes.NewReader(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+				codes <- resp.StatusCode
+				if i == 0 {
+					started <- struct{}{}
+				}
+				if resp.StatusCode == http.StatusNotFound {
+					return
+				}
+			}
+		}()
+	}
+	for range writers {
+		<-started
+	}
+	if _, err := h.amp.DeleteWorkspace(context.Background(), &amp.DeleteWorkspaceInput{WorkspaceId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	for range writers {
+		<-done
+	}
+	close(codes)
+	seen := map[int]int{}
+	for c := range codes {
+		seen[c]++
+	}
+	for c, n := range seen {
+		if c != http.StatusNoContent && c != http.StatusNotFound {
+			t.Errorf("%d writes answered %d", n, c)
+		}
+	}
+	if seen[http.StatusNotFound] != writers {
+		t.Errorf("not every writer saw the workspace gone: %v", seen)
 	}
 }

@@ -1,8 +1,8 @@
 // Package workspace owns AMP's control plane, in process: the registry of
 // workspaces (create, describe, list, update alias, tag, delete), their
-// status lifecycle (CREATING, ACTIVE, DELETING), their configuration
-// (retention, out-of-order window, limitsPerLabelSet, rule query offset) and
-// the storage behind each of them: one Prometheus tsdb.DB per workspace under
+// status lifecycle (CREATING, ACTIVE, CREATION_FAILED, DELETING), their
+// configuration (retention, out-of-order window, limitsPerLabelSet, rule
+// query offset) and the storage behind each of them: one Prometheus tsdb.DB per workspace under
 // DataDir/workspaces/<id>, and a MetadataStore holding the latest metric
 // metadata per metric family.
 //
@@ -15,5 +15,6 @@
 // SDK's amp client calls them. The package does not own the data plane
 // (/workspaces/{id}/api/v1/...), quotas enforcement, rules or access control:
 // those packages read what they need through Registry.Get and the Workspace
-// accessors.
+// accessors, holding the workspace with Workspace.Acquire for the length of
+// a request so that a deletion or Close does not close its TSDB under them.
 package workspace

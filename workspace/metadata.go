@@ -29,6 +29,10 @@ type MetadataStore struct {
 	dirty    bool
 
 	dropped atomic.Int64
+
+	// saveMtx serializes writes of the file: the periodic flush and Close
+	// may save at once.
+	saveMtx sync.Mutex
 }
 
 // NewMetadataStore returns an empty store that keeps at most maxFamilies
@@ -144,6 +148,8 @@ func (s *MetadataStore) load(dir string) error {
 
 // save writes the store to dir if it changed since the last save.
 func (s *MetadataStore) save(dir string) error {
+	s.saveMtx.Lock()
+	defer s.saveMtx.Unlock()
 	s.mtx.Lock()
 	if !s.dirty {
 		s.mtx.Unlock()

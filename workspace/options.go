@@ -2,8 +2,10 @@ package workspace
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +21,9 @@ const (
 	DefaultRetention            = 150 * 24 * time.Hour
 	DefaultOutOfOrderTimeWindow = 60 * time.Second
 	DefaultMaxExemplars         = 100000
+	// DefaultMetadataFlushInterval is how often changed metric metadata is
+	// written to disk.
+	DefaultMetadataFlushInterval = time.Minute
 	// MaxMetadataFamilies is how many metric families a workspace keeps
 	// metadata for; metadata of further families is dropped.
 	MaxMetadataFamilies = 20000
@@ -33,7 +38,9 @@ type Options struct {
 	// bucket it was given.
 	Bucket objstore.Bucket
 	// Region and AccountID name the workspaces' ARNs. AccountID is also the
-	// account of callers that do not say which account they act for.
+	// account of callers that do not say which account they act for. Region
+	// is lower-case words of letters and digits joined by dashes (us-east-1);
+	// AccountID is 12 digits.
 	Region    string
 	AccountID string
 	// MaxWorkspaces is the number of workspaces an account may have.
@@ -56,7 +63,28 @@ type Options struct {
 	// means tsdb.DefaultOptions with the block ranges Prometheus derives from
 	// the retention.
 	TSDBOptions func() *tsdb.Options
+
+	// MetadataFlushInterval is how often the metric metadata that changed is
+	// written to each workspace's directory, so that a crash loses at most
+	// that much of it; Close writes it too. Zero means
+	// DefaultMetadataFlushInterval; negative disables the periodic flush.
+	MetadataFlushInterval time.Duration
+	// metadataFlushTicks, if set, drives the periodic flush instead of a
+	// ticker of MetadataFlushInterval.
+	metadataFlushTicks <-chan time.Time
+
+	// OnRemove, if set, is called with the id of a deleted workspace once
+	// its TSDB is closed and its data removed, so that the caller can drop
+	// what it keeps for the workspace (handlers, metrics). It runs in the
+	// background, outside any lock of the Registry, possibly before Open
+	// returns for a deletion that Open resumes.
+	OnRemove func(id string)
 }
+
+var (
+	accountIDRE = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRE    = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+)
 
 // DefaultOptions returns AMP's defaults; DataDir is left to the caller.
 func DefaultOptions() Options {
@@ -69,6 +97,8 @@ func DefaultOptions() Options {
 		Retention:            DefaultRetention,
 		OutOfOrderTimeWindow: DefaultOutOfOrderTimeWindow,
 		MaxExemplars:         DefaultMaxExemplars,
+
+		MetadataFlushInterval: DefaultMetadataFlushInterval,
 	}
 }
 
@@ -82,6 +112,12 @@ func (o *Options) applyDefaults() error {
 	}
 	if o.AccountID == "" {
 		o.AccountID = d.AccountID
+	}
+	if !regionRE.MatchString(o.Region) {
+		return fmt.Errorf("invalid region %q: want lower-case letters and digits in dash-separated words, like us-east-1", o.Region)
+	}
+	if !accountIDRE.MatchString(o.AccountID) {
+		return fmt.Errorf("invalid account id %q: want 12 digits", o.AccountID)
 	}
 	if o.MaxWorkspaces <= 0 {
 		o.MaxWorkspaces = d.MaxWorkspaces
@@ -103,6 +139,9 @@ func (o *Options) applyDefaults() error {
 	}
 	if o.MaxExemplars <= 0 {
 		o.MaxExemplars = d.MaxExemplars
+	}
+	if o.MetadataFlushInterval == 0 {
+		o.MetadataFlushInterval = d.MetadataFlushInterval
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +38,10 @@ type Registry struct {
 	tokens map[string]string
 	// bg tracks TSDB openings and deletions, which Close waits for.
 	bg sync.WaitGroup
+	// stopFlush stops the periodic metadata flush, which closes flushDone
+	// once stopped; both are nil without one.
+	stopFlush chan struct{}
+	flushDone chan struct{}
 }
 
 // Region is the region in the registry's ARNs.
@@ -48,9 +53,11 @@ func (r *Registry) AccountID() string { return r.opts.AccountID }
 
 // Open opens the registry stored in opts.Bucket and opts.DataDir, with every
 // workspace's TSDB. Workspaces whose deletion was interrupted are deleted.
+// A record that cannot be decoded is skipped, and a workspace whose TSDB
+// cannot be opened is CREATION_FAILED: neither keeps the others from opening.
 func Open(ctx context.Context, opts Options) (*Registry, error) {
 	if err := opts.applyDefaults(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("workspace options: %w", err)
 	}
 	if err := os.MkdirAll(opts.workspacesDir(), 0o777); err != nil {
 		return nil, err
@@ -70,7 +77,7 @@ func Open(ctx context.Context, opts Options) (*Registry, error) {
 	}
 	r.store = recordStore{bkt: r.opts.Bucket}
 
-	recs, err := r.store.all(ctx)
+	recs, err := r.store.all(ctx, r.logger)
 	if err != nil {
 		r.closeBucket()
 		return nil, err
@@ -87,9 +94,13 @@ func Open(ctx context.Context, opts Options) (*Registry, error) {
 			continue
 		}
 		if err := r.openTSDB(w); err != nil {
-			r.closeWorkspaces()
-			r.closeBucket()
-			return nil, fmt.Errorf("open workspace %s: %w", w.id, err)
+			// Not saved: the next Open tries again, and Delete removes it.
+			r.logger.Error("Opening workspace failed", "workspace", w.id, "dir", w.dir, "err", err)
+			w.openErr = fmt.Errorf("open TSDB: %w", err)
+			w.status = StatusCreationFailed
+			close(w.opened)
+			close(w.ready)
+			continue
 		}
 		if w.status != StatusActive {
 			w.status = StatusActive
@@ -99,9 +110,11 @@ func Open(ctx context.Context, opts Options) (*Registry, error) {
 				return nil, err
 			}
 		}
+		close(w.opened)
 		close(w.ready)
 	}
 	for _, w := range deleting {
+		close(w.opened)
 		close(w.ready)
 		r.bg.Add(1)
 		go r.remove(w)
@@ -113,8 +126,75 @@ func Open(ctx context.Context, opts Options) (*Registry, error) {
 			return nil, err
 		}
 	}
+	r.startMetadataFlush()
 	r.logger.Info("Workspace registry opened", "workspaces", len(recs), "data_dir", opts.DataDir)
 	return r, nil
+}
+
+// startMetadataFlush starts writing changed metric metadata to disk every
+// Options.MetadataFlushInterval; Close stops it.
+func (r *Registry) startMetadataFlush() {
+	ticks, stop := r.opts.metadataFlushTicks, func() {}
+	if ticks == nil {
+		if r.opts.MetadataFlushInterval <= 0 {
+			return
+		}
+		t := time.NewTicker(r.opts.MetadataFlushInterval)
+		ticks, stop = t.C, t.Stop
+	}
+	r.stopFlush, r.flushDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(r.flushDone)
+		defer stop()
+		for {
+			select {
+			case <-r.stopFlush:
+				return
+			case <-ticks:
+				if err := r.flushMetadata(context.Background()); err != nil {
+					r.logger.Warn("Flushing metric metadata failed", "err", err)
+				}
+			}
+		}
+	}()
+}
+
+// FlushMetadata writes the metric metadata of every workspace that changed
+// since it was last written to the workspace's directory, where the
+// workspace finds it when opened again. The Registry does so every
+// Options.MetadataFlushInterval and on Close.
+func (r *Registry) FlushMetadata(ctx context.Context) error {
+	r.mtx.RLock()
+	closed := r.closed
+	r.mtx.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	return r.flushMetadata(ctx)
+}
+
+func (r *Registry) flushMetadata(ctx context.Context) error {
+	r.mtx.RLock()
+	ws := slices.Collect(maps.Values(r.workspaces))
+	r.mtx.RUnlock()
+	var errs []error
+	for _, w := range ws {
+		if err := ctx.Err(); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		// Held so that the directory is neither removed nor the store
+		// saved by a closing TSDB meanwhile.
+		release, ok := w.Acquire()
+		if !ok {
+			continue
+		}
+		err := w.metadata.save(w.dir)
+		release()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("save metadata of %s: %w", w.id, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (r *Registry) dir(id string) string { return filepath.Join(r.opts.workspacesDir(), id) }
@@ -156,8 +236,17 @@ func (r *Registry) openTSDB(w *Workspace) error {
 	return nil
 }
 
-// closeTSDB saves w's metadata and closes its TSDB.
+// closeTSDB waits until no request holds w (see Acquire), then saves w's
+// metadata and closes its TSDB for good. It must not be called with any lock
+// of the Registry held.
 func (r *Registry) closeTSDB(w *Workspace, saveMetadata bool) error {
+	w.closing.Store(true)
+	w.dbMtx.Lock()
+	defer w.dbMtx.Unlock()
+	if w.dbClosed {
+		return nil
+	}
+	w.dbClosed = true
 	db := w.db.Load()
 	if db == nil {
 		return nil
@@ -177,18 +266,56 @@ func (r *Registry) closeTSDB(w *Workspace, saveMetadata bool) error {
 	return errors.Join(errs...)
 }
 
-// save writes w's current state to the bucket.
-func (r *Registry) save(ctx context.Context, w *Workspace) error {
+// save writes w's current state to the bucket. If that fails, undo, if not
+// nil, runs before any other write of w's record can start, so that no
+// other write stores the state that failed.
+//
+// ctx only carries values: a client that goes away must not cut a write
+// short, which could leave the bucket behind the state the write made.
+func (r *Registry) save(ctx context.Context, w *Workspace, undo ...func()) error {
 	w.saveMtx.Lock()
 	defer w.saveMtx.Unlock()
 	if w.removed {
 		return nil
 	}
-	return r.store.put(ctx, w.record())
+	err := r.store.put(context.WithoutCancel(ctx), w.record(w.snapshot()))
+	if err != nil {
+		for _, f := range undo {
+			f()
+		}
+	}
+	return err
 }
 
-// Close waits for pending creations and deletions, then closes every TSDB,
-// saving each workspace's metric metadata.
+// commit stores w's record with a change made to its state, and only then
+// makes the change live: a change that cannot be saved is not made, and
+// commit returns the error. change sees a copy of the current state and
+// returns what to set, or an error to change nothing. A workspace being
+// deleted cannot change.
+func (r *Registry) commit(ctx context.Context, w *Workspace, change func(st state) (set func(*state), err error)) error {
+	w.saveMtx.Lock()
+	defer w.saveMtx.Unlock()
+	st := w.snapshot()
+	if st.status == StatusDeleting || w.removed {
+		return fmt.Errorf("workspace %s is being deleted: %w", w.id, ErrConflict)
+	}
+	set, err := change(st.clone())
+	if err != nil {
+		return err
+	}
+	set(&st)
+	if err := r.store.put(context.WithoutCancel(ctx), w.record(st)); err != nil {
+		return err
+	}
+	w.mtx.Lock()
+	set(&w.state)
+	w.mtx.Unlock()
+	return nil
+}
+
+// Close waits for pending creations and deletions and for requests holding
+// a workspace (see Workspace.Acquire), then closes every TSDB, saving each
+// workspace's metric metadata.
 func (r *Registry) Close() error {
 	r.mtx.Lock()
 	if r.closed {
@@ -196,8 +323,18 @@ func (r *Registry) Close() error {
 		return nil
 	}
 	r.closed = true
+	ws := slices.Collect(maps.Values(r.workspaces))
 	r.mtx.Unlock()
 
+	// New requests are turned away at once; those in flight are waited for
+	// when each TSDB closes. No lock is held while waiting for them.
+	for _, w := range ws {
+		w.closing.Store(true)
+	}
+	if r.stopFlush != nil {
+		close(r.stopFlush)
+		<-r.flushDone
+	}
 	r.bg.Wait()
 	if r.collector != nil {
 		r.opts.Registerer.Unregister(r.collector)
@@ -242,6 +379,10 @@ func (r *Registry) lookup(id string) (*Workspace, error) {
 // workspace is being created, and returns an error wrapping ErrNotFound for a
 // workspace that does not exist, failed to be created, is being deleted or
 // was deleted.
+//
+// A data-plane caller must hold the workspace with Workspace.Acquire for the
+// whole request, and answer as for ErrNotFound when Acquire fails: a
+// deletion or Close may otherwise close the TSDB under the request.
 func (r *Registry) Get(ctx context.Context, id string) (*Workspace, error) {
 	w, err := r.lookup(id)
 	if err != nil {
@@ -288,6 +429,9 @@ func (r *Registry) create(ctx context.Context, in CreateInput) (*Workspace, Stat
 	account := cmp.Or(in.Account, r.opts.AccountID)
 	req := createRequest{Alias: strings.TrimSpace(in.Alias), KmsKeyArn: in.KmsKeyArn, Tags: maps.Clone(in.Tags)}
 	var fe fieldErrors
+	if !accountIDRE.MatchString(account) {
+		fe.add("account", "%q is not an account id: want 12 digits", account)
+	}
 	validateAlias(&fe, req.Alias)
 	validateClientToken(&fe, in.ClientToken)
 	validateTags(&fe, req.Tags)
@@ -353,6 +497,7 @@ func (r *Registry) create(ctx context.Context, in CreateInput) (*Workspace, Stat
 		}
 		r.mtx.Unlock()
 		w.openErr = err
+		close(w.opened)
 		close(w.ready)
 		r.bg.Done()
 		return nil, "", err
@@ -371,13 +516,16 @@ func (r *Registry) activate(w *Workspace) {
 	defer r.bg.Done()
 	err := r.openTSDB(w)
 	w.mtx.Lock()
-	switch {
-	case err != nil:
-		w.openErr = err
-		w.status = StatusCreationFailed
-	case w.status == StatusCreating:
+	w.openErr = err
+	// A deletion in progress keeps its status; should it fail, undoDelete
+	// sets the one that opening leads to.
+	if w.status == StatusCreating {
 		w.status = StatusActive
+		if err != nil {
+			w.status = StatusCreationFailed
+		}
 	}
+	close(w.opened)
 	w.mtx.Unlock()
 	if err != nil {
 		r.logger.Error("Workspace creation failed", "workspace", w.id, "err", err)
@@ -519,21 +667,9 @@ func (r *Registry) UpdateAlias(ctx context.Context, in UpdateAliasInput) error {
 	if err != nil {
 		return err
 	}
-	if err := w.update(func() { w.alias = alias }); err != nil {
-		return err
-	}
-	return r.save(ctx, w)
-}
-
-// update changes w with f unless w is being deleted.
-func (w *Workspace) update(f func()) error {
-	w.mtx.Lock()
-	defer w.mtx.Unlock()
-	if w.status == StatusDeleting {
-		return fmt.Errorf("workspace %s is being deleted: %w", w.id, ErrConflict)
-	}
-	f()
-	return nil
+	return r.commit(ctx, w, func(state) (func(*state), error) {
+		return func(s *state) { s.alias = alias }, nil
+	})
 }
 
 // Delete marks a workspace DELETING, then closes its TSDB, removes its
@@ -561,15 +697,31 @@ func (r *Registry) Delete(ctx context.Context, id string) error {
 	r.bg.Add(1)
 	r.mtx.Unlock()
 
-	if err := r.save(ctx, w); err != nil {
-		w.mtx.Lock()
-		w.status = prev
-		w.mtx.Unlock()
+	if err := r.save(ctx, w, func() { w.undoDelete(prev) }); err != nil {
 		r.bg.Done()
 		return err
 	}
 	go r.remove(w)
 	return nil
+}
+
+// undoDelete puts back the status w had before a deletion that could not be
+// saved. A workspace that was CREATING may have finished opening since:
+// it gets the status that opening led to.
+func (w *Workspace) undoDelete(prev Status) {
+	w.mtx.Lock()
+	defer w.mtx.Unlock()
+	if prev == StatusCreating {
+		select {
+		case <-w.opened:
+			prev = StatusActive
+			if w.openErr != nil {
+				prev = StatusCreationFailed
+			}
+		default:
+		}
+	}
+	w.status = prev
 }
 
 // remove deletes a DELETING workspace for good.
@@ -583,6 +735,10 @@ func (r *Registry) remove(w *Workspace) {
 	if err := os.RemoveAll(w.dir); err != nil {
 		log.Error("Removing workspace data failed; the deletion resumes on the next open", "err", err)
 		return
+	}
+	// The data is gone whatever happens to the record.
+	if r.opts.OnRemove != nil {
+		defer r.opts.OnRemove(w.id)
 	}
 	w.saveMtx.Lock()
 	err := r.store.delete(context.Background(), w.id)
@@ -635,25 +791,18 @@ func (r *Registry) TagResource(ctx context.Context, arn string, tags map[string]
 	if err != nil {
 		return err
 	}
-	err = w.update(func() {
-		merged := maps.Clone(w.tags)
+	return r.commit(ctx, w, func(st state) (func(*state), error) {
+		merged := st.tags
 		if merged == nil {
 			merged = map[string]string{}
 		}
 		maps.Copy(merged, tags)
 		if len(merged) > maxTags {
 			fe.add("tags", "a workspace has at most %d tags", maxTags)
-			return
+			return nil, fe.err()
 		}
-		w.tags = merged
+		return func(s *state) { s.tags = merged }, nil
 	})
-	if err != nil {
-		return err
-	}
-	if err := fe.err(); err != nil {
-		return err
-	}
-	return r.save(ctx, w)
 }
 
 // UntagResource removes tags from the workspace arn names.
@@ -672,17 +821,13 @@ func (r *Registry) UntagResource(ctx context.Context, arn string, keys []string)
 	if err != nil {
 		return err
 	}
-	err = w.update(func() {
-		tags := maps.Clone(w.tags)
+	return r.commit(ctx, w, func(st state) (func(*state), error) {
+		tags := st.tags
 		for _, k := range keys {
 			delete(tags, k)
 		}
-		w.tags = tags
+		return func(s *state) { s.tags = tags }, nil
 	})
-	if err != nil {
-		return err
-	}
-	return r.save(ctx, w)
 }
 
 // ListTags returns the tags of the workspace arn names.
@@ -705,7 +850,8 @@ func (r *Registry) DescribeConfiguration(_ context.Context, id string) (Configur
 
 // UpdateConfiguration validates in and applies it to the workspace and its
 // live TSDB. It returns the status AMP answers, UPDATING; the configuration
-// is ACTIVE again once the change is applied.
+// is ACTIVE again once the change is applied. A change that cannot be saved
+// is undone, in the TSDB too.
 func (r *Registry) UpdateConfiguration(ctx context.Context, in UpdateConfigurationInput) (ConfigurationStatus, error) {
 	// Validate before anything else, so bad input is a ValidationException
 	// whatever the workspace.
@@ -721,33 +867,66 @@ func (r *Registry) UpdateConfiguration(ctx context.Context, in UpdateConfigurati
 	}
 	w.configMtx.Lock()
 	defer w.configMtx.Unlock()
-	c, err := in.apply(w.Config())
+	prev := w.configDescription()
+	c, err := in.apply(prev.Configuration)
 	if err != nil {
 		return "", err
 	}
-	if err := w.usable(); err != nil {
-		if errors.Is(err, ErrNotFound) && w.Status() == StatusDeleting {
-			return "", fmt.Errorf("workspace %s is being deleted: %w", w.id, ErrConflict)
-		}
-		return "", err
+	// The TSDB must stay open until the change is applied, saved, or undone.
+	release, ok := w.Acquire()
+	if !ok {
+		return "", r.unavailable(w)
 	}
-	if err := w.update(func() { w.config.Status = ConfigurationUpdating; w.config.StatusReason = "" }); err != nil {
-		return "", err
-	}
-	applyErr := c.applyTo(w.DB(), w.tsdbOpts)
+	defer release()
+
 	w.mtx.Lock()
-	if applyErr != nil {
-		w.config.Status = ConfigurationUpdateFailed
-		w.config.StatusReason = applyErr.Error()
-	} else {
-		w.config = ConfigurationDescription{Configuration: c, Status: ConfigurationActive}
-	}
+	w.config.Status, w.config.StatusReason = ConfigurationUpdating, ""
 	w.mtx.Unlock()
-	if err := r.save(ctx, w); err != nil {
+	next := ConfigurationDescription{Configuration: c, Status: ConfigurationActive}
+	applyErr := c.applyTo(w.DB(), w.tsdbOpts)
+	if applyErr != nil {
+		// ApplyConfig may have changed some settings before it failed.
+		r.reapplyConfig(w, prev.Configuration)
+		next = ConfigurationDescription{Configuration: prev.Configuration, Status: ConfigurationUpdateFailed, StatusReason: applyErr.Error()}
+	}
+	err = r.commit(ctx, w, func(state) (func(*state), error) {
+		return func(s *state) { s.config = next }, nil
+	})
+	if err != nil {
+		if applyErr == nil {
+			r.reapplyConfig(w, prev.Configuration)
+		}
+		w.mtx.Lock()
+		w.config = prev
+		w.mtx.Unlock()
 		return "", err
 	}
 	if applyErr != nil {
 		return "", fmt.Errorf("apply configuration of %s: %w", w.id, applyErr)
 	}
 	return ConfigurationUpdating, nil
+}
+
+// reapplyConfig puts c back into w's TSDB, which the caller holds.
+func (r *Registry) reapplyConfig(w *Workspace, c Configuration) {
+	if err := c.applyTo(w.DB(), w.tsdbOpts); err != nil {
+		r.logger.Error("Restoring the configuration of the TSDB failed", "workspace", w.id, "err", err)
+	}
+}
+
+// unavailable says why w, which is ready, cannot be acquired.
+func (r *Registry) unavailable(w *Workspace) error {
+	if w.Status() == StatusDeleting {
+		return fmt.Errorf("workspace %s is being deleted: %w", w.id, ErrConflict)
+	}
+	r.mtx.RLock()
+	closed := r.closed
+	r.mtx.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	if err := w.usable(); err != nil {
+		return err
+	}
+	return notFound(w.id)
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -64,8 +66,17 @@ func (s recordStore) delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// all returns every stored record.
-func (s recordStore) all(ctx context.Context) ([]record, error) {
+var (
+	// errUndecodable marks a stored record that cannot be decoded.
+	errUndecodable = errors.New("undecodable workspace record")
+	// errRecordGone marks a record deleted since it was listed.
+	errRecordGone = errors.New("workspace record gone")
+)
+
+// all returns every stored record. A record that cannot be decoded is
+// logged and skipped, and left in the bucket for an operator to look at: one
+// damaged record must not take every other workspace down.
+func (s recordStore) all(ctx context.Context, logger *slog.Logger) ([]record, error) {
 	var names []string
 	err := s.bkt.Iter(ctx, recordPrefix, func(name string) error {
 		if strings.HasSuffix(name, ".json") {
@@ -79,7 +90,14 @@ func (s recordStore) all(ctx context.Context) ([]record, error) {
 	recs := make([]record, 0, len(names))
 	for _, name := range names {
 		rec, err := s.get(ctx, name)
-		if err != nil {
+		switch {
+		case errors.Is(err, errUndecodable):
+			logger.Error("Skipping workspace record that cannot be decoded", "object", name, "err", err)
+			continue
+		case errors.Is(err, errRecordGone):
+			// Deleted since it was listed.
+			continue
+		case err != nil:
 			return nil, err
 		}
 		recs = append(recs, rec)
@@ -89,6 +107,9 @@ func (s recordStore) all(ctx context.Context) ([]record, error) {
 
 func (s recordStore) get(ctx context.Context, name string) (record, error) {
 	rc, err := s.bkt.Get(ctx, name)
+	if err != nil && s.bkt.IsObjNotFoundErr(err) {
+		return record{}, fmt.Errorf("read %s: %w", name, errRecordGone)
+	}
 	if err != nil {
 		return record{}, fmt.Errorf("read %s: %w", name, err)
 	}
@@ -99,10 +120,10 @@ func (s recordStore) get(ctx context.Context, name string) (record, error) {
 	}
 	var rec record
 	if err := json.Unmarshal(b, &rec); err != nil {
-		return record{}, fmt.Errorf("decode %s: %w", name, err)
+		return record{}, fmt.Errorf("decode %s: %w: %w", name, errUndecodable, err)
 	}
 	if rec.ID == "" || recordName(rec.ID) != name {
-		return record{}, fmt.Errorf("decode %s: workspace id %q does not match the object name", name, rec.ID)
+		return record{}, fmt.Errorf("decode %s: %w: workspace id %q does not match the object name", name, errUndecodable, rec.ID)
 	}
 	return rec, nil
 }

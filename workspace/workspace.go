@@ -43,7 +43,19 @@ type Workspace struct {
 	tsdbOpts *tsdb.Options
 	metrics  *closingRegisterer
 
-	// ready is closed once opening the TSDB ended; openErr is its error.
+	// dbMtx is read-held by every user of db (Acquire) and write-held to
+	// close it, so that db is never closed under a request. closing is set
+	// before the write lock is requested, so that new users are turned away
+	// at once instead of queueing behind the closer; dbClosed is set once db
+	// is closed for good.
+	dbMtx    sync.RWMutex
+	dbClosed bool
+	closing  atomic.Bool
+
+	// opened is closed, with mtx held, once opening the TSDB ended and the
+	// status says how; openErr is its error. ready is closed after that,
+	// once the resulting status is saved.
+	opened  chan struct{}
 	ready   chan struct{}
 	openErr error
 
@@ -54,11 +66,23 @@ type Workspace struct {
 	// configMtx serializes configuration updates.
 	configMtx sync.Mutex
 
-	mtx    sync.RWMutex
+	// mtx guards state.
+	mtx sync.RWMutex
+	state
+}
+
+// state is what changes in a workspace after its creation.
+type state struct {
 	alias  string
 	tags   map[string]string
 	status Status
 	config ConfigurationDescription
+}
+
+func (s state) clone() state {
+	s.tags = maps.Clone(s.tags)
+	s.config.Configuration = s.config.Configuration.clone()
+	return s
 }
 
 func newWorkspace(rec record, dir string) *Workspace {
@@ -72,11 +96,14 @@ func newWorkspace(rec record, dir string) *Workspace {
 		clientToken: rec.ClientToken,
 		createReq:   rec.CreateRequest,
 		metadata:    NewMetadataStore(MaxMetadataFamilies),
+		opened:      make(chan struct{}),
 		ready:       make(chan struct{}),
-		alias:       rec.Alias,
-		tags:        maps.Clone(rec.Tags),
-		status:      rec.Status,
-		config:      rec.Configuration.description(),
+		state: state{
+			alias:  rec.Alias,
+			tags:   maps.Clone(rec.Tags),
+			status: rec.Status,
+			config: rec.Configuration.description(),
+		},
 	}
 }
 
@@ -132,8 +159,29 @@ func (w *Workspace) configDescription() ConfigurationDescription {
 }
 
 // DB returns the workspace's TSDB, nil while the workspace is being
-// created. Registry.Get returns only workspaces whose TSDB is open.
+// created. Registry.Get returns only workspaces whose TSDB is open; the TSDB
+// stays open only while the caller holds it with Acquire.
 func (w *Workspace) DB() *tsdb.DB { return w.db.Load() }
+
+// Acquire holds the workspace's TSDB open until release is called: a
+// deletion or Registry.Close waits for every holder before closing it. ok is
+// false, and release a no-op, when the workspace cannot serve requests (it is
+// being created, deleted or closed, or its creation failed); the data plane
+// then answers as for an unknown workspace. Callers must call release once
+// done, must not Acquire again while they hold the workspace, and must not
+// call Registry.Close meanwhile.
+func (w *Workspace) Acquire() (release func(), ok bool) {
+	if w.closing.Load() {
+		return func() {}, false
+	}
+	w.dbMtx.RLock()
+	if w.dbClosed || w.db.Load() == nil || w.usable() != nil {
+		w.dbMtx.RUnlock()
+		return func() {}, false
+	}
+	var once sync.Once
+	return func() { once.Do(w.dbMtx.RUnlock) }, true
+}
 
 // Metadata returns the workspace's metric metadata.
 func (w *Workspace) Metadata() *MetadataStore { return w.metadata }
@@ -143,6 +191,12 @@ func (w *Workspace) Dir() string { return w.dir }
 
 // waitReady waits until opening the workspace's TSDB ended.
 func (w *Workspace) waitReady(ctx context.Context) error {
+	// A ready workspace is ready whatever ctx says.
+	select {
+	case <-w.ready:
+		return nil
+	default:
+	}
 	select {
 	case <-w.ready:
 		return nil
@@ -163,20 +217,26 @@ func (w *Workspace) usable() error {
 	}
 }
 
-func (w *Workspace) record() record {
+// snapshot returns a copy of w's changing state.
+func (w *Workspace) snapshot() state {
 	w.mtx.RLock()
 	defer w.mtx.RUnlock()
+	return w.state.clone()
+}
+
+// record returns w as stored, with state st.
+func (w *Workspace) record(st state) record {
 	return record{
 		ID:            w.id,
 		ARN:           w.arn,
 		Account:       w.account,
-		Alias:         w.alias,
+		Alias:         st.alias,
 		KmsKeyArn:     w.kmsKeyArn,
-		Tags:          maps.Clone(w.tags),
-		Status:        w.status,
+		Tags:          maps.Clone(st.tags),
+		Status:        st.status,
 		CreatedAt:     w.createdAt,
 		ClientToken:   w.clientToken,
 		CreateRequest: w.createReq,
-		Configuration: newConfigRecord(w.config),
+		Configuration: newConfigRecord(st.config),
 	}
 }
