@@ -64,7 +64,7 @@ type Service struct {
 	handler  http.Handler
 
 	mu      sync.Mutex
-	queries map[*workspace.Workspace]http.Handler
+	queries map[string]http.Handler // by workspace id
 }
 
 // New opens the registry under opts.DataDir, reopening every workspace
@@ -95,7 +95,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	}
 	wo.Logger = logger.With("component", "workspace")
 	wo.Registerer = reg
-	s := &Service{logger: logger, queries: map[*workspace.Workspace]http.Handler{}}
+	s := &Service{logger: logger, queries: map[string]http.Handler{}}
 	// A deleted workspace's query API and ingest metrics go with it. The
 	// registry may call this while it opens, before s is complete: forget
 	// then finds nothing cached, and ingest is set once s.mu is released.
@@ -241,12 +241,12 @@ func (s *Service) serveQuery(w http.ResponseWriter, r *http.Request) {
 func (s *Service) queryHandler(ws *workspace.Workspace) http.Handler {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if h, ok := s.queries[ws]; ok {
+	if h, ok := s.queries[ws.ID()]; ok {
 		return h
 	}
 	db := ws.DB()
 	h := s.query.Handler(query.Source{ID: ws.ID(), Queryable: db, Exemplars: db, Metadata: ws.Metadata()})
-	s.queries[ws] = h
+	s.queries[ws.ID()] = h
 	return h
 }
 
@@ -258,11 +258,7 @@ func (s *Service) forget(id string) {
 	if s.ingest != nil {
 		s.ingest.ForgetWorkspace(id)
 	}
-	for ws := range s.queries {
-		if ws.ID() == id {
-			delete(s.queries, ws)
-		}
-	}
+	delete(s.queries, id)
 }
 
 // writeDataPlaneError answers a data-plane request whose workspace cannot be

@@ -283,10 +283,7 @@ func TestFailedSaveChangesNothing(t *testing.T) {
 	opts.Bucket = bkt
 	opts.Registerer = reg
 	ctx := context.Background()
-	r, err := Open(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openRegistry(t, opts)
 	w := createActive(t, r, CreateInput{Alias: "a", Tags: map[string]string{"k": "v"}})
 
 	bkt.onUpload(failUploads)
@@ -299,7 +296,7 @@ func TestFailedSaveChangesNothing(t *testing.T) {
 	if err := r.UntagResource(ctx, w.ARN(), []string{"k"}); !errors.Is(err, errUploadFailed) {
 		t.Errorf("UntagResource: %v, want the upload's error", err)
 	}
-	_, err = r.UpdateConfiguration(ctx, UpdateConfigurationInput{ID: w.ID(), RetentionPeriodInDays: new(7), OutOfOrderTimeWindowInSeconds: new(0)})
+	_, err := r.UpdateConfiguration(ctx, UpdateConfigurationInput{ID: w.ID(), RetentionPeriodInDays: new(7), OutOfOrderTimeWindowInSeconds: new(0)})
 	if !errors.Is(err, errUploadFailed) {
 		t.Errorf("UpdateConfiguration: %v, want the upload's error", err)
 	}
@@ -353,10 +350,7 @@ func TestOpenSkipsUndecodableRecords(t *testing.T) {
 	dir := t.TempDir()
 	opts := testOptions(t, dir)
 	ctx := context.Background()
-	r, err := Open(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openRegistry(t, opts)
 	w := createActive(t, r, CreateInput{Alias: "fine"})
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
@@ -396,10 +390,7 @@ func TestOpenSurvivesUnopenableWorkspace(t *testing.T) {
 	dir := t.TempDir()
 	opts := testOptions(t, dir)
 	ctx := context.Background()
-	r, err := Open(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openRegistry(t, opts)
 	good := createActive(t, r, CreateInput{Alias: "good"})
 	bad := createActive(t, r, CreateInput{Alias: "bad"})
 	if err := appendSample(t, good, labels.FromStrings("__name__", "x"), 1000, 1); err != nil {

@@ -299,7 +299,7 @@ func (r *Registry) commit(ctx context.Context, w *Workspace, change func(st stat
 	if st.status == StatusDeleting || w.removed {
 		return fmt.Errorf("workspace %s is being deleted: %w", w.id, ErrConflict)
 	}
-	set, err := change(st.clone())
+	set, err := change(st) // st is already a copy: change may alter it
 	if err != nil {
 		return err
 	}
