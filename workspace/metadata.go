@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -161,31 +162,11 @@ func (s *MetadataStore) save(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, metadataFile), b); err != nil {
+	if err := writeFileAtomic(filepath.Join(dir, metadataFile), bytes.NewReader(b)); err != nil {
 		s.mtx.Lock()
 		s.dirty = true
 		s.mtx.Unlock()
 		return err
 	}
 	return nil
-}
-
-func writeFileAtomic(name string, b []byte) error {
-	tmp := name + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, name)
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/tsdb"
-	"github.com/thanos-io/objstore/providers/filesystem"
 )
 
 // Registry holds the workspaces of every account, their records in the
@@ -36,6 +35,8 @@ type Registry struct {
 	workspaces map[string]*Workspace
 	// tokens maps account and CreateWorkspace client token to a workspace id.
 	tokens map[string]string
+	// unreadable lists the records that could not be read or recovered.
+	unreadable []string
 	// bg tracks TSDB openings and deletions, which Close waits for.
 	bg sync.WaitGroup
 	// stopFlush stops the periodic metadata flush, which closes flushDone
@@ -53,8 +54,10 @@ func (r *Registry) AccountID() string { return r.opts.AccountID }
 
 // Open opens the registry stored in opts.Bucket and opts.DataDir, with every
 // workspace's TSDB. Workspaces whose deletion was interrupted are deleted.
-// A record that cannot be decoded is skipped, and a workspace whose TSDB
-// cannot be opened is CREATION_FAILED: neither keeps the others from opening.
+// A record that cannot be decoded is recovered from the copy in the
+// workspace's directory, or else reported and left alone (see Unreadable),
+// and a workspace whose TSDB cannot be opened is CREATION_FAILED: neither
+// keeps the others from opening.
 func Open(ctx context.Context, opts Options) (*Registry, error) {
 	if err := opts.applyDefaults(); err != nil {
 		return nil, fmt.Errorf("workspace options: %w", err)
@@ -69,15 +72,18 @@ func Open(ctx context.Context, opts Options) (*Registry, error) {
 		tokens:     map[string]string{},
 	}
 	if opts.Bucket == nil {
-		bkt, err := filesystem.NewBucket(filepath.Join(opts.DataDir, "bucket"))
+		bkt, err := NewFilesystemBucket(filepath.Join(opts.DataDir, "bucket"))
 		if err != nil {
 			return nil, fmt.Errorf("open filesystem bucket: %w", err)
 		}
 		r.opts.Bucket, r.ownBucket = bkt, true
 	}
-	r.store = recordStore{bkt: r.opts.Bucket}
+	r.store = recordStore{bkt: r.opts.Bucket, dir: r.dir, logger: r.logger}
 
-	recs, err := r.store.all(ctx, r.logger)
+	recs, undecodable, err := r.store.all(ctx)
+	if err == nil {
+		recs, err = r.recoverRecords(ctx, recs, undecodable)
+	}
 	if err != nil {
 		r.closeBucket()
 		return nil, err
@@ -127,7 +133,7 @@ func Open(ctx context.Context, opts Options) (*Registry, error) {
 		}
 	}
 	r.startMetadataFlush()
-	r.logger.Info("Workspace registry opened", "workspaces", len(recs), "data_dir", opts.DataDir)
+	r.logger.Info("Workspace registry opened", "workspaces", len(recs), "unreadable", len(r.unreadable), "data_dir", opts.DataDir)
 	return r, nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -43,8 +45,25 @@ type createRequest struct {
 
 func recordName(id string) string { return recordPrefix + id + ".json" }
 
+// idOfRecord returns the workspace id of the record object name, false if
+// name is not a record's.
+func idOfRecord(name string) (string, bool) {
+	id, ok := strings.CutSuffix(strings.TrimPrefix(name, recordPrefix), ".json")
+	return id, ok && strings.HasPrefix(name, recordPrefix) && validWorkspaceID(id)
+}
+
+// localRecordFile is the copy of a workspace's record kept in its TSDB
+// directory, from which a record that the bucket lost or cannot give back
+// readable is recovered.
+const localRecordFile = "workspace.json"
+
+// recordStore keeps workspace records in the bucket, the truth, and a copy
+// of each in the workspace's directory. The copy is written after the
+// bucket, so that it is never ahead of what was acknowledged.
 type recordStore struct {
-	bkt objstore.Bucket
+	bkt    objstore.Bucket
+	dir    func(id string) string
+	logger *slog.Logger
 }
 
 func (s recordStore) put(ctx context.Context, rec record) error {
@@ -56,7 +75,26 @@ func (s recordStore) put(ctx context.Context, rec record) error {
 	if err := s.bkt.Upload(ctx, recordName(rec.ID), bytes.NewReader(b)); err != nil {
 		return fmt.Errorf("store workspace %s: %w", rec.ID, err)
 	}
+	// The bucket has the record: the operation is done whatever happens to
+	// the copy, which only serves recovery.
+	s.putLocal(rec.ID, b)
 	return nil
+}
+
+func (s recordStore) putLocal(id string, b []byte) {
+	if err := writeFileAtomic(filepath.Join(s.dir(id), localRecordFile), bytes.NewReader(b)); err != nil {
+		s.logger.Warn("Writing the copy of a workspace record in its directory failed; the bucket has the record", "workspace", id, "err", err)
+	}
+}
+
+// local returns the copy of workspace id's record kept in its directory.
+func (s recordStore) local(id string) (record, error) {
+	path := filepath.Join(s.dir(id), localRecordFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return record{}, err
+	}
+	return decodeRecord(path, id, b)
 }
 
 func (s recordStore) delete(ctx context.Context, id string) error {
@@ -73,36 +111,37 @@ var (
 	errRecordGone = errors.New("workspace record gone")
 )
 
-// all returns every stored record. A record that cannot be decoded is
-// logged and skipped, and left in the bucket for an operator to look at: one
-// damaged record must not take every other workspace down.
-func (s recordStore) all(ctx context.Context, logger *slog.Logger) ([]record, error) {
+// all returns every stored record, and the names of the records that
+// cannot be decoded: one damaged record must not take every other workspace
+// down.
+func (s recordStore) all(ctx context.Context) (recs []record, undecodable []string, err error) {
 	var names []string
-	err := s.bkt.Iter(ctx, recordPrefix, func(name string) error {
+	err = s.bkt.Iter(ctx, recordPrefix, func(name string) error {
 		if strings.HasSuffix(name, ".json") {
 			names = append(names, name)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list workspace records: %w", err)
+		return nil, nil, fmt.Errorf("list workspace records: %w", err)
 	}
-	recs := make([]record, 0, len(names))
+	recs = make([]record, 0, len(names))
 	for _, name := range names {
 		rec, err := s.get(ctx, name)
 		switch {
 		case errors.Is(err, errUndecodable):
-			logger.Error("Skipping workspace record that cannot be decoded", "object", name, "err", err)
+			s.logger.Error("Workspace record cannot be decoded", "object", name, "err", err)
+			undecodable = append(undecodable, name)
 			continue
 		case errors.Is(err, errRecordGone):
 			// Deleted since it was listed.
 			continue
 		case err != nil:
-			return nil, err
+			return nil, nil, err
 		}
 		recs = append(recs, rec)
 	}
-	return recs, nil
+	return recs, undecodable, nil
 }
 
 func (s recordStore) get(ctx context.Context, name string) (record, error) {
@@ -118,12 +157,18 @@ func (s recordStore) get(ctx context.Context, name string) (record, error) {
 	if err != nil {
 		return record{}, fmt.Errorf("read %s: %w", name, err)
 	}
+	id, _ := idOfRecord(name)
+	return decodeRecord(name, id, b)
+}
+
+// decodeRecord decodes the record of workspace id, read from where.
+func decodeRecord(where, id string, b []byte) (record, error) {
 	var rec record
 	if err := json.Unmarshal(b, &rec); err != nil {
-		return record{}, fmt.Errorf("decode %s: %w: %w", name, errUndecodable, err)
+		return record{}, fmt.Errorf("decode %s: %w: %w", where, errUndecodable, err)
 	}
-	if rec.ID == "" || recordName(rec.ID) != name {
-		return record{}, fmt.Errorf("decode %s: %w: workspace id %q does not match the object name", name, errUndecodable, rec.ID)
+	if rec.ID == "" || rec.ID != id {
+		return record{}, fmt.Errorf("decode %s: %w: workspace id %q does not match its name", where, errUndecodable, rec.ID)
 	}
 	return rec, nil
 }

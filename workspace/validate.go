@@ -86,3 +86,9 @@ func parseWorkspaceARN(arn string) (account, id string, err error) {
 	}
 	return m[1], m[2], nil
 }
+
+// workspaceIDRE matches the ids the registry gives, ws- and a UUID, and
+// any other name that is safe as one directory.
+var workspaceIDRE = regexp.MustCompile(`^ws-[0-9A-Za-z_-]{1,64}$`)
+
+func validWorkspaceID(id string) bool { return workspaceIDRE.MatchString(id) }
