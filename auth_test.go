@@ -379,3 +379,28 @@ func TestAccessCurl(t *testing.T) {
 		}
 	}
 }
+
+func TestAccessUnknownOperation(t *testing.T) {
+	s := startSecured(t)
+	rt := sigv4Transport(t, "AKIDADMIN", "admin-secret")
+	client := &http.Client{Transport: rt}
+	for _, path := range []string{"/workspaces/" + s.a + "/api/v1/status/tsdb", "/otlp/v1/metrics"} {
+		resp, err := client.Get(s.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || resp.Header.Get("x-amzn-ErrorType") != "UnknownOperationException" {
+			t.Errorf("GET %s: %d %s, want 404 UnknownOperationException", path, resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"))
+		}
+	}
+	// Unsigned, it is refused before anything is said of the path.
+	resp, err := http.Get(s.srv.URL + "/otlp/v1/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("unsigned GET of an unknown path: %d, want 403", resp.StatusCode)
+	}
+}

@@ -119,7 +119,10 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	s.mu.Unlock()
 
 	authn, authz := opts.Authenticator, opts.Authorizer
-	if authn == nil && authz == nil {
+	// Without access control, a path that is no AMP operation gets the 404
+	// or 405 Prometheus would answer; with it, AMP's UnknownOperationException.
+	local := authn == nil && authz == nil
+	if local {
 		logger.Warn("No credentials configured: every request is anonymous and allowed everything")
 	}
 	if authn == nil {
@@ -128,6 +131,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /workspaces/{workspaceId}/api/v1/remote_write", s.serveRemoteWrite)
+	mux.HandleFunc("/workspaces/{workspaceId}/api/v1/remote_write", methodNotAllowed(http.MethodPost))
 	mux.HandleFunc("/workspaces/{workspaceId}/api/v1/", s.serveQuery)
 	mux.Handle("/", workspace.NewHandler(registry, workspace.HandlerOptions{
 		PublicURL: opts.PublicURL,
@@ -143,11 +147,12 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	// with that account and another account's workspace is as unknown as
 	// one that does not exist.
 	s.handler = auth.Middleware(mux, auth.MiddlewareOptions{
-		Authenticator: authn,
-		Authorizer:    authz,
-		Region:        registry.Region(),
-		Logger:        logger.With("component", "auth"),
-		Registerer:    reg,
+		Authenticator:     authn,
+		Authorizer:        authz,
+		Region:            registry.Region(),
+		PassUnknownRoutes: local,
+		Logger:            logger.With("component", "auth"),
+		Registerer:        reg,
 	})
 	return s, nil
 }
@@ -259,6 +264,15 @@ func (s *Service) forget(id string) {
 		s.ingest.ForgetWorkspace(id)
 	}
 	delete(s.queries, id)
+}
+
+// methodNotAllowed answers 405 for a path served only with the allowed
+// method, as Prometheus' router does.
+func methodNotAllowed(allowed string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", allowed)
+		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+	}
 }
 
 // writeDataPlaneError answers a data-plane request whose workspace cannot be

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -456,5 +458,44 @@ func TestDeleteDuringWrites(t *testing.T) {
 	}
 	if seen[http.StatusNotFound] != writers {
 		t.Errorf("not every writer saw the workspace gone: %v", seen)
+	}
+}
+
+// Paths that are no AMP operation get what Prometheus answers without
+// access control, and AMP's UnknownOperationException with it.
+func TestUnknownPaths(t *testing.T) {
+	h := start(t, t.TempDir())
+	id := h.createWorkspace("paths")
+	ws := "/workspaces/" + id
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", ws + "/api/v1/remote_write", http.StatusMethodNotAllowed},
+		{"PUT", ws + "/api/v1/remote_write", http.StatusMethodNotAllowed},
+		{"PUT", "/foo/bar", http.StatusNotFound},
+		{"GET", ws + "/api/v1/status/tsdb", http.StatusNotFound},
+		{"GET", ws + "/api/v1/targets", http.StatusNotFound},
+		{"POST", ws + "/api/v1/read", http.StatusNotFound},
+		{"POST", "/otlp/v1/metrics", http.StatusNotFound},
+		{"GET", "/api/v1/read", http.StatusNotFound},
+		{"DELETE", ws + "/api/v1/query", http.StatusMethodNotAllowed},
+	} {
+		req, _ := http.NewRequest(tc.method, h.srv.URL+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || strings.Contains(string(body), "AccessDenied") {
+			t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, resp.StatusCode, body, tc.want)
+		}
+	}
+	if resp, err := http.Get(h.srv.URL + ws + "/api/v1/remote_write"); err == nil {
+		if got := resp.Header.Get("Allow"); got != "POST" {
+			t.Errorf("Allow = %q, want POST", got)
+		}
+		resp.Body.Close()
 	}
 }

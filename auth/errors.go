@@ -39,19 +39,20 @@ var (
 
 // Messages AMP (AWS's API front end) answers with, word for word.
 const (
-	msgMissingToken      = "Missing Authentication Token"
-	msgInvalidSignature  = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
-	msgUnrecognized      = "The security token included in the request is invalid."
-	errTypeMissingToken  = "MissingAuthenticationTokenException"
-	errTypeIncomplete    = "IncompleteSignatureException"
-	errTypeInvalidSig    = "InvalidSignatureException"
-	errTypeUnrecognized  = "UnrecognizedClientException"
-	errTypeAccessDenied  = "AccessDeniedException"
-	errTypeTooLarge      = "PayloadTooLargeException"
-	errTypeBadBody       = "SerializationException"
-	errTypeInternal      = "InternalServerException"
-	errorTypeHeader      = "x-amzn-ErrorType"
-	dataPlaneStatusError = "error"
+	msgMissingToken         = "Missing Authentication Token"
+	msgInvalidSignature     = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+	msgUnrecognized         = "The security token included in the request is invalid."
+	errTypeMissingToken     = "MissingAuthenticationTokenException"
+	errTypeIncomplete       = "IncompleteSignatureException"
+	errTypeInvalidSig       = "InvalidSignatureException"
+	errTypeUnrecognized     = "UnrecognizedClientException"
+	errTypeAccessDenied     = "AccessDeniedException"
+	errTypeUnknownOperation = "UnknownOperationException"
+	errTypeTooLarge         = "PayloadTooLargeException"
+	errTypeBadBody          = "SerializationException"
+	errTypeInternal         = "InternalServerException"
+	errorTypeHeader         = "x-amzn-ErrorType"
+	dataPlaneStatusError    = "error"
 )
 
 // Error is an authentication or authorization failure: Kind is one of the

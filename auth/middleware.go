@@ -26,8 +26,9 @@ type MiddlewareOptions struct {
 	// answers 404.
 	AccountOf func(ctx context.Context, workspaceID string) (account string, ok bool)
 	// PassUnknownRoutes lets authenticated requests for routes outside the
-	// route table through to next without an authorization check. By
-	// default they are denied (403 AccessDeniedException).
+	// route table through to next without an authorization check, for next
+	// to answer 404 or 405. By default they are refused as AMP refuses
+	// them: 404 UnknownOperationException.
 	PassUnknownRoutes bool
 	// Logger logs denials (debug) and failures (error). Discarded when nil.
 	Logger *slog.Logger
@@ -113,9 +114,9 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			m.next.ServeHTTP(w, r.WithContext(NewContext(ctx, p, m.opts.Authorizer)))
 			return
 		}
-		m.opts.Logger.Debug("auth: unknown route denied", "method", r.Method, "path", path, "principal", p.arn())
-		m.refuse(w, failure{http.StatusForbidden, errTypeAccessDenied,
-			"User: " + p.arn() + " is not authorized to perform: " + r.Method + " " + path + " (not an aps operation)"}, dataPlane)
+		m.opts.Logger.Debug("auth: unknown operation refused", "method", r.Method, "path", path, "principal", p.arn())
+		m.refuse(w, failure{http.StatusNotFound, errTypeUnknownOperation,
+			"no operation matches " + r.Method + " " + path}, dataPlane)
 		return
 	}
 

@@ -231,10 +231,10 @@ func TestMiddlewareUnknownRoutes(t *testing.T) {
 			}
 			continue
 		}
-		if ref.status != 403 || ref.errType != "AccessDeniedException" || seen.count() != 0 {
-			t.Fatalf("deny: %d %s", ref.status, ref.errType)
+		if ref.status != 404 || ref.errType != "UnknownOperationException" || seen.count() != 0 {
+			t.Fatalf("refuse: %d %s", ref.status, ref.errType)
 		}
-		if ref.message != "User: anonymous is not authorized to perform: GET /workspaces/ws-1/api/v1/status/config (not an aps operation)" {
+		if ref.message != "no operation matches GET /workspaces/ws-1/api/v1/status/config" {
 			t.Fatalf("message %q", ref.message)
 		}
 		checkRefusalShape(t, "/workspaces/ws-1/api/v1/status/config", ref)
