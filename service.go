@@ -206,7 +206,11 @@ func (s *Service) EnsureWorkspace(ctx context.Context, alias string) (*workspace
 		}
 		for _, w := range out.Workspaces {
 			if w.Alias() == alias && w.Status() != workspace.StatusDeleting {
-				return s.registry.Get(ctx, w.ID())
+				got, err := s.registry.Get(ctx, w.ID())
+				if oerr := w.OpenError(); err != nil && oerr != nil {
+					return nil, fmt.Errorf("workspace %s (alias %q) cannot be opened: %w", w.ID(), alias, oerr)
+				}
+				return got, err
 			}
 		}
 		if out.NextToken == "" {
@@ -218,7 +222,11 @@ func (s *Service) EnsureWorkspace(ctx context.Context, alias string) (*workspace
 	if err != nil {
 		return nil, err
 	}
-	return s.registry.Get(ctx, w.ID())
+	got, err := s.registry.Get(ctx, w.ID())
+	if oerr := w.OpenError(); err != nil && oerr != nil {
+		return nil, fmt.Errorf("workspace %s (alias %q) cannot be created: %w", w.ID(), alias, oerr)
+	}
+	return got, err
 }
 
 func (s *Service) serveRemoteWrite(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -497,5 +499,43 @@ func TestUnknownPaths(t *testing.T) {
 			t.Errorf("Allow = %q, want POST", got)
 		}
 		resp.Body.Close()
+	}
+}
+
+// A default workspace whose TSDB cannot open is reported once, for what it
+// is: neither "creation" of a workspace that exists nor "not found".
+func TestEnsureWorkspaceSaysWhyItCannotOpen(t *testing.T) {
+	dir := t.TempDir()
+	svc, err := promspace.New(context.Background(), promspace.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := svc.EnsureWorkspace(context.Background(), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A file where the TSDB's WAL directory should be.
+	if err := os.RemoveAll(filepath.Join(ws.Dir(), "wal")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ws.Dir(), "wal"), []byte("not a directory"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	svc, err = promspace.New(context.Background(), promspace.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	_, err = svc.EnsureWorkspace(context.Background(), "default")
+	if err == nil {
+		t.Fatal("EnsureWorkspace of a workspace that cannot open succeeded")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, ws.ID()+` (alias "default") cannot be opened: open TSDB: `) ||
+		strings.Contains(msg, "not found") || strings.Contains(msg, "creation") {
+		t.Errorf("error %q", msg)
 	}
 }

@@ -46,7 +46,10 @@ type Options struct {
 	// MaxWorkspaces is the number of workspaces an account may have.
 	MaxWorkspaces int
 
-	Logger     *slog.Logger
+	Logger *slog.Logger
+	// TSDBLogger logs the workspaces' TSDBs (WAL replay, compaction);
+	// Logger when nil.
+	TSDBLogger *slog.Logger
 	Registerer prometheus.Registerer
 	// Now is the clock used for creation times.
 	Now func() time.Time

@@ -215,7 +215,7 @@ func (r *Registry) openTSDB(w *Workspace) error {
 		w.metrics = newClosingRegisterer(prometheus.WrapRegistererWith(prometheus.Labels{"workspace": w.id}, r.opts.Registerer))
 		reg = w.metrics
 	}
-	db, err := tsdb.Open(w.dir, r.logger.With("workspace", w.id), reg, opts, nil)
+	db, err := tsdb.Open(w.dir, cmp.Or(r.opts.TSDBLogger, r.logger).With("workspace", w.id), reg, opts, nil)
 	if err != nil {
 		if w.metrics != nil {
 			w.metrics.unregisterAll()
@@ -401,6 +401,14 @@ func (r *Registry) Get(ctx context.Context, id string) (*Workspace, error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// OpenError returns why the workspace's TSDB could not be opened, nil while
+// it is being opened or once it is open.
+func (w *Workspace) OpenError() error {
+	w.mtx.RLock()
+	defer w.mtx.RUnlock()
+	return w.openErr
 }
 
 // Describe returns the workspace id in any status, as DescribeWorkspace

@@ -1,4 +1,4 @@
-// Command server is a local Amazon Managed Service for Prometheus: AMP's
+// Command promspace is a local Amazon Managed Service for Prometheus: AMP's
 // control-plane API, and for every workspace remote write and the Prometheus
 // query API, on 127.0.0.1:9009 with data in ./data.
 //
@@ -19,12 +19,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/promslog"
 
 	"github.com/promspace/promspace"
 )
@@ -32,27 +34,39 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(ctx, os.Args[1:], logger, nil); err != nil {
-		logger.Error("Server failed", "err", err)
+	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		// Usage was printed: asking for it is no failure.
+	case err != nil:
+		slog.New(slog.NewTextHandler(os.Stderr, nil)).Error("Server failed", "err", err)
 		os.Exit(1)
 	}
 }
 
-// run serves until ctx is done. When started is not nil it receives the
-// address the server listens on once it takes requests.
-func run(ctx context.Context, args []string, logger *slog.Logger, started chan<- string) error {
-	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+// run serves until ctx is done, logging to stderr. When started is not nil
+// it receives the address the server listens on once it takes requests.
+func run(ctx context.Context, args []string, stderr io.Writer, started chan<- string) error {
+	fs := flag.NewFlagSet("promspace", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:9009", "address to listen on")
 	dataDir := fs.String("data-dir", "./data", "directory for workspace data and metadata")
 	configFile := fs.String("config", "", "YAML file with credentials, bearer tokens and their policies; without it every request is anonymous and allowed")
 	region := fs.String("region", "", "region in workspace ARNs and SigV4 signatures (default: the config's, else us-east-1)")
 	account := fs.String("account-id", "", "account of the default workspace (default: the account of the config's identities when they share one, else 000000000000)")
 	alias := fs.String("default-workspace", "default", "alias of the workspace created on first start")
-	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for requests in flight on shutdown")
+	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for requests in flight on shutdown before cancelling them, and then for the workspaces to close")
+	logConf := &promslog.Config{Level: promslog.NewLevel(), Format: promslog.NewFormat(), Writer: stderr}
+	fs.Var(logConf.Level, "log.level", "only log messages at or above this level: one of "+strings.Join(promslog.LevelFlagOptions, ", "))
+	fs.Var(logConf.Format, "log.format", "output format of log messages: one of "+strings.Join(promslog.FormatFlagOptions, ", "))
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage of promspace, a local Amazon Managed Service for Prometheus:\n")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	logger := promslog.New(logConf)
 
 	conf, err := loadConfig(*configFile)
 	if err != nil {
@@ -81,10 +95,18 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started chan<-
 			"region", *region, "credentials", len(conf.Credentials), "bearer_tokens", len(conf.BearerTokens))
 	}
 
+	// Bound before anything is opened: a taken port leaves the data
+	// directory as it was.
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	svc, err := promspace.New(ctx, promspace.Options{
+	opts := promspace.Options{
 		DataDir:    *dataDir,
 		Region:     *region,
 		AccountID:  *account,
@@ -93,33 +115,34 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started chan<-
 
 		Authenticator: authn,
 		Authorizer:    authz,
-	})
+	}
+	// WAL replays and compactions are the TSDB's business: shown with
+	// -log.level=debug, they stay out of the way of the start-up summary.
+	opts.Workspace.TSDBLogger = slog.New(demoteInfo{logger.Handler()}).With("component", "tsdb")
+	svc, err := promspace.New(ctx, opts)
 	if err != nil {
 		return err
 	}
+	closed := make(chan error, 1)
 	defer func() {
-		if err := svc.Close(); err != nil {
-			logger.Error("Closing workspaces failed", "err", err)
-			return
+		go func() { closed <- svc.Close() }()
+		select {
+		case err := <-closed:
+			if err != nil {
+				logger.Error("Closing workspaces failed", "err", err)
+				return
+			}
+			logger.Info("Every workspace closed cleanly")
+		case <-time.After(*shutdownTimeout):
+			// What was acknowledged is in the WAL: exiting is safe.
+			logger.Error("Workspaces did not close in time; exiting with their TSDBs open", "timeout", *shutdownTimeout)
 		}
-		logger.Info("Every workspace closed cleanly")
 	}()
 
 	ws, err := svc.EnsureWorkspace(ctx, *alias)
 	if err != nil {
 		return fmt.Errorf("default workspace: %w", err)
 	}
-
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
-	base := "http://" + ln.Addr().String()
-	wsURL := base + "/workspaces/" + ws.ID()
-	logger.Info("Serving a local AMP", "listen", ln.Addr().String(), "data_dir", *dataDir)
-	logger.Info("Default workspace", "alias", ws.Alias(), "workspace_id", ws.ID(), "arn", ws.ARN(),
-		"remote_write_url", wsURL+"/api/v1/remote_write", "query_url", wsURL)
-	fmt.Fprint(os.Stderr, remoteWriteBlock(wsURL, *region, conf.firstAccessKey()))
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
@@ -131,13 +154,25 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started chan<-
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/", svc)
 
+	// Cancelled once the shutdown timeout is over, so that queries still
+	// running stop.
+	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           logRefusals(mux, logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+
+	base := "http://" + ln.Addr().String()
+	wsURL := base + "/workspaces/" + ws.ID()
+	logger.Info("Serving a local AMP", "listen", ln.Addr().String(), "data_dir", *dataDir)
+	logger.Info("Default workspace", "alias", ws.Alias(), "workspace_id", ws.ID(), "arn", ws.ARN(),
+		"remote_write_url", wsURL+"/api/v1/remote_write", "query_url", wsURL)
+	fmt.Fprint(stderr, remoteWriteBlock(wsURL, *region, conf.firstAccessKey()))
 	if started != nil {
 		started <- ln.Addr().String()
 	}
@@ -147,12 +182,16 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started chan<-
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("Shutting down: finishing requests in flight")
+	begun := time.Now()
+	logger.Info("Shutting down: finishing requests in flight", "timeout", *shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("Requests still in flight at the shutdown timeout are cancelled", "timeout", *shutdownTimeout)
+		cancelRequests()
+		srv.Close()
 	}
+	logger.Info("Stopped serving", "took", time.Since(begun).Round(time.Millisecond))
 	return nil
 }
 
@@ -171,6 +210,7 @@ func remoteWriteBlock(wsURL, region, accessKey string) string {
 # Paste into prometheus.yml to write to the default workspace:
 remote_write:
   - url: %s/api/v1/remote_write%s
+    send_native_histograms: true
 
 # Grafana / promtool / client_golang: use %s as the Prometheus server URL.
 `, wsURL, sigv4, wsURL)

@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"io"
-	"log/slog"
+	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,9 +29,8 @@ func serve(t *testing.T, dataDir string, args ...string) (base string, stop func
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan string, 1)
 	done := make(chan error, 1)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	go func() {
-		done <- run(ctx, append([]string{"-listen", "127.0.0.1:0", "-data-dir", dataDir}, args...), logger, started)
+		done <- run(ctx, append([]string{"-listen", "127.0.0.1:0", "-data-dir", dataDir}, args...), io.Discard, started)
 	}()
 	select {
 	case addr := <-started:
@@ -185,8 +189,92 @@ func TestServerBadConfig(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "bad.yml")
 	os.WriteFile(conf, []byte("credentials:\n  - access_key_id: AKID\n    policy: NoSuchPreset\n"), 0o600)
 	err := run(context.Background(), []string{"-listen", "127.0.0.1:0", "-data-dir", t.TempDir(), "-config", conf},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+		io.Discard, nil)
 	if err == nil || !strings.Contains(err.Error(), "bad.yml") {
 		t.Errorf("run with a bad config: %v", err)
 	}
+}
+
+func TestServerHelp(t *testing.T) {
+	var out strings.Builder
+	err := run(context.Background(), []string{"-h"}, &out, nil)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("run -h: %v, want flag.ErrHelp (exit 0)", err)
+	}
+	for _, want := range []string{"Usage of promspace", "-log.level", "-log.format", "-listen"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("usage does not hold %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestServerPortTakenLeavesDataAlone(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dir := filepath.Join(t.TempDir(), "data")
+	err = run(context.Background(), []string{"-listen", ln.Addr().String(), "-data-dir", dir}, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("run on a taken port: %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("data directory after a failed bind: %v, want none", err)
+	}
+}
+
+func TestServerLogsRefusalsAtDebug(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	started := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-data-dir", t.TempDir(), "-log.level", "debug", "-log.format", "json"}, &logs, started)
+	}()
+	base := "http://" + <-started
+	ids := defaultWorkspaces(t, base)
+	if code, _ := get(t, base+"/workspaces/"+ids[0]+"/api/v1/query?query=sum("); code != http.StatusBadRequest {
+		t.Errorf("query that does not parse: %d, want 400", code)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"msg":"Request refused"`) || !strings.Contains(out, `"status":400`) {
+		t.Errorf("no debug line for the refused request:\n%s", out)
+	}
+	// The summary to paste comes after every log line of the start-up.
+	summary := strings.Index(out, "# Paste into prometheus.yml")
+	if summary < 0 {
+		t.Fatalf("no start-up summary:\n%s", out)
+	}
+	for _, line := range strings.Split(out[:summary], "\n") {
+		if strings.Contains(line, `"component":"tsdb"`) && !strings.Contains(line, `"level":"DEBUG"`) {
+			t.Errorf("TSDB line above debug level at start-up: %s", line)
+		}
+	}
+	if !strings.Contains(out, "Stopped serving") || !strings.Contains(out, "Every workspace closed cleanly") {
+		t.Errorf("shutdown not logged:\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that the server's goroutines may write to
+// while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
