@@ -252,3 +252,64 @@ func metricType(v int32) model.MetricType {
 		return model.MetricTypeUnknown
 	}
 }
+
+// contentError is a body that is valid protobuf but not a valid request of
+// the version its Content-Type declares.
+type contentError struct{ msg string }
+
+func (e *contentError) Error() string { return e.msg }
+
+// Top-level fields of the two messages: a body whose fields all belong to
+// the other version was sent with the wrong Content-Type. Protobuf skips
+// unknown fields, so it would otherwise decode to an empty request and be
+// answered 204 with nothing written.
+var requestFields = map[Version]map[int32]string{
+	V1: {1: "timeseries", 3: "metadata"},
+	V2: {4: "symbols", 5: "timeseries"},
+}
+
+// noKnownFields describes a non-empty body, valid protobuf, none of whose
+// top-level fields belongs to a request of version v. It runs only on that
+// error path, so the decoders need only note whether they saw a known field.
+func noKnownFields(b []byte, v Version) error {
+	other := V2
+	if v == V2 {
+		other = V1
+	}
+	var (
+		otherNames []string // fields of the other version, in order of appearance
+		unknown    []string // other fields, as "number (wire type)"
+	)
+	for i := 0; i < len(b); {
+		field, wt, _, err := readTag(b, i, "")
+		if err != nil {
+			break // cannot happen: the decoder has read the body
+		}
+		if name, ok := requestFields[other][field]; ok && wt == wireBytes {
+			if !slices.Contains(otherNames, name) {
+				otherNames = append(otherNames, name)
+			}
+		} else if s := fmt.Sprintf("%d (wire type %d)", field, wt); !slices.Contains(unknown, s) && len(unknown) < 5 {
+			unknown = append(unknown, s)
+		}
+		if i, err = skipField(b, i); err != nil {
+			break
+		}
+	}
+	switch {
+	case len(otherNames) > 0 && len(unknown) == 0:
+		return &contentError{fmt.Sprintf("body holds only fields of a %s request (%s); Content-Type says %s", other, strings.Join(otherNames, ", "), v)}
+	case len(otherNames) > 0:
+		return &contentError{fmt.Sprintf("body holds no field of a %s request, only fields of a %s request (%s) and unknown fields %s; Content-Type says %s", v, other, strings.Join(otherNames, ", "), strings.Join(unknown, ", "), v)}
+	default:
+		return &contentError{fmt.Sprintf("body holds no field of a %s request, only unknown fields %s", v, strings.Join(unknown, ", "))}
+	}
+}
+
+// quoteCut quotes s, cut to 64 bytes.
+func quoteCut(s string) string {
+	if len(s) > 64 {
+		return strconv.Quote(s[:64]) + "..."
+	}
+	return strconv.Quote(s)
+}

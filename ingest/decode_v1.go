@@ -11,8 +11,11 @@ import (
 	"github.com/prometheus/prometheus/prompb"
 )
 
-// decodeV1 decodes a prometheus.WriteRequest (prompb.WriteRequest).
+// decodeV1 decodes a prometheus.WriteRequest (prompb.WriteRequest). A
+// non-empty body without a single timeseries or metadata field is an error:
+// most likely a 2.0 request sent with the 1.0 Content-Type.
 func (d *decoder) decodeV1(r *Request, b []byte) error {
+	known := false
 	for i := 0; i < len(b); {
 		field, wt, next, err := readTag(b, i, "WriteRequest")
 		if err != nil {
@@ -27,6 +30,7 @@ func (d *decoder) decodeV1(r *Request, b []byte) error {
 			if msg, next, err = readBytes(b, next); err != nil {
 				return err
 			}
+			known = true
 			if field == 1 {
 				err = d.decodeSeriesV1(r, msg)
 			} else {
@@ -41,6 +45,9 @@ func (d *decoder) decodeV1(r *Request, b []byte) error {
 			}
 		}
 		i = next
+	}
+	if !known && len(b) > 0 {
+		return noKnownFields(b, V1)
 	}
 	return nil
 }

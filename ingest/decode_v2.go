@@ -12,7 +12,9 @@ import (
 
 // decodeV2 decodes an io.prometheus.write.v2.Request (writev2.Request). The
 // symbols may follow the series on the wire, so series are decoded once the
-// whole message has been read.
+// whole message has been read. A symbols table that does not start with ""
+// is an error, as the spec requires it: the sender's references are likely
+// off by one.
 func (d *decoder) decodeV2(r *Request, b []byte) error {
 	for i := 0; i < len(b); {
 		field, wt, next, err := readTag(b, i, "Request")
@@ -39,6 +41,12 @@ func (d *decoder) decodeV2(r *Request, b []byte) error {
 			}
 		}
 		i = next
+	}
+	if len(d.symbols) == 0 && len(d.rawSeries) == 0 && len(b) > 0 {
+		return noKnownFields(b, V2)
+	}
+	if len(d.symbols) > 0 && d.symbols[0] != "" {
+		return &contentError{fmt.Sprintf("symbols[0] is %s, not the empty string that remote write 2.0 requires it to be", quoteCut(d.symbols[0]))}
 	}
 	for _, msg := range d.rawSeries {
 		if err := d.decodeSeriesV2(r, msg); err != nil {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -30,9 +31,17 @@ func FuzzDecodeV1(f *testing.F) {
 		require.NoError(f, err)
 		f.Add(b)
 	}
+	// 2.0 requests sent as 1.0, and a body of unknown fields only.
+	for _, m := range seedRequestsV2() {
+		b, err := m.Marshal()
+		require.NoError(f, err)
+		f.Add(b)
+	}
 	f.Add([]byte{})
 	f.Add([]byte("\x0a\x00"))
 	f.Add([]byte("\x0a\x04\x0a\x02\x0a\x00"))
+	f.Add([]byte("\x22\x00"))
+	f.Add([]byte("\x10\x01"))
 	target := newFuzzTarget(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var want prompb.WriteRequest
@@ -44,12 +53,15 @@ func FuzzDecodeV1(f *testing.F) {
 				t.Fatalf("gogo rejects the message (%v), the decoder accepts it", wantErr)
 			}
 		} else {
-			if err != nil {
-				t.Fatalf("gogo accepts the message, the decoder rejects it: %v", err)
+			// gogo skips unknown fields; the decoder rejects a non-empty
+			// body that has nothing else.
+			empty := len(body) > 0 && len(want.Timeseries) == 0 && len(want.Metadata) == 0
+			checkContentError(t, err, empty)
+			if err == nil {
+				compareV1(t, &want, req)
 			}
-			compareV1(t, &want, req)
 		}
-		target.write(t, V1, body)
+		target.write(t, V1, body, err)
 	})
 }
 
@@ -59,9 +71,23 @@ func FuzzDecodeV2(f *testing.F) {
 		require.NoError(f, err)
 		f.Add(b)
 	}
+	// 1.0 requests sent as 2.0, symbols not starting with "", a body of
+	// unknown fields only.
+	for _, m := range seedRequestsV1() {
+		b, err := m.Marshal()
+		require.NoError(f, err)
+		f.Add(b)
+	}
 	f.Add([]byte{})
 	f.Add([]byte("\x22\x00\x2a\x02\x0a\x00"))
 	f.Add([]byte("\x2a\x04\x0a\x02\x00\x00\x22\x00"))
+	noEmptySymbol, err := (&writev2.Request{
+		Symbols:    []string{"__name__", "up"},
+		Timeseries: []writev2.TimeSeries{{LabelsRefs: []uint32{0, 1}, Samples: []writev2.Sample{{Value: 1, Timestamp: testTS(0)}}}},
+	}).Marshal()
+	require.NoError(f, err)
+	f.Add(noEmptySymbol)
+	f.Add([]byte("\x08\x01"))
 	target := newFuzzTarget(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var want writev2.Request
@@ -72,6 +98,12 @@ func FuzzDecodeV2(f *testing.F) {
 			if err == nil {
 				t.Fatalf("gogo rejects the message (%v), the decoder accepts it", wantErr)
 			}
+		} else if bad := (len(body) > 0 && len(want.Symbols) == 0 && len(want.Timeseries) == 0) ||
+			(len(want.Symbols) > 0 && want.Symbols[0] != ""); bad || isContentError(err) {
+			// gogo skips unknown fields and takes any symbols table; the
+			// decoder rejects a non-empty body that has nothing else, and
+			// a table not starting with "".
+			checkContentError(t, err, bad)
 		} else {
 			if err != nil {
 				// gogo lets a packed varint run past the end of its field;
@@ -86,8 +118,25 @@ func FuzzDecodeV2(f *testing.F) {
 			}
 			compareV2(t, &want, req)
 		}
-		target.write(t, V2, body)
+		target.write(t, V2, body, err)
 	})
+}
+
+func isContentError(err error) bool {
+	var ce *contentError
+	return errors.As(err, &ce)
+}
+
+// checkContentError checks that the decoder rejected a message gogo accepts
+// as not a valid request exactly when want says it should have.
+func checkContentError(t *testing.T, err error, want bool) {
+	t.Helper()
+	switch {
+	case want && !isContentError(err):
+		t.Fatalf("the decoder accepts a body that is no valid request of its version (err %v)", err)
+	case !want && err != nil:
+		t.Fatalf("gogo accepts the message, the decoder rejects it: %v", err)
+	}
 }
 
 // compareV1 checks that the decoder read the same series as gogo.
@@ -203,7 +252,9 @@ func newFuzzTarget(f *testing.F) *fuzzTarget {
 	}
 }
 
-func (ft *fuzzTarget) write(t *testing.T, v Version, body []byte) {
+// write sends body; decodeErr is what decoding it gave, a contentError of
+// which must be answered 400.
+func (ft *fuzzTarget) write(t *testing.T, v Version, body []byte, decodeErr error) {
 	ct := "application/x-protobuf"
 	if v == V2 {
 		ct += ";proto=io.prometheus.write.v2.Request"
@@ -220,6 +271,9 @@ func (ft *fuzzTarget) write(t *testing.T, v Version, body []byte) {
 	}
 	if w.Code != http.StatusNoContent && w.Code != http.StatusBadRequest {
 		t.Fatalf("unexpected status %d: %s", w.Code, w.Body.String())
+	}
+	if isContentError(decodeErr) && (w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), decodeErr.Error())) {
+		t.Fatalf("status %d (%q) for a body the decoder rejects: %v", w.Code, w.Body.String(), decodeErr)
 	}
 }
 

@@ -5,18 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/metadata"
 	"github.com/prometheus/prometheus/prompb"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
+	"github.com/prometheus/prometheus/storage/remote"
 	"github.com/prometheus/prometheus/tsdb/tsdbutil"
 	"github.com/stretchr/testify/require"
 )
@@ -277,6 +281,98 @@ func TestWriteMalformed(t *testing.T) {
 				require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 			})
 		}
+	}
+}
+
+// A body of the other version, or of no known field, decodes to an empty
+// request, as protobuf skips unknown fields: it must be a 400 with nothing
+// written, not a 204.
+func TestWriteWrongVersionBody(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	b := newV2Builder()
+	b.series(labels.FromStrings("__name__", "v2_sent_as_v1", "job", "a"), func(ts *writev2.TimeSeries) {
+		ts.Samples = []writev2.Sample{{Value: 1, Timestamp: testTS(0)}}
+	})
+	v2Body := b.build()
+	v1Body := &prompb.WriteRequest{
+		Timeseries: []prompb.TimeSeries{v1Series(pl("__name__", "v1_sent_as_v2", "job", "a"), prompb.Sample{Timestamp: testTS(0), Value: 1})},
+		Metadata:   []prompb.MetricMetadata{{Type: prompb.MetricMetadata_GAUGE, MetricFamilyName: "v1_sent_as_v2", Help: "H."}},
+	}
+	noEmptySymbol := &writev2.Request{
+		Symbols: []string{"__name__", "no_empty_symbol", "job", "a"},
+		Timeseries: []writev2.TimeSeries{{
+			LabelsRefs: []uint32{0, 1, 2, 3},
+			Samples:    []writev2.Sample{{Value: 1, Timestamp: testTS(0)}},
+		}},
+	}
+	for _, tc := range []struct {
+		name string
+		msg  remoteapi.WriteMessageType
+		body marshaler
+		want string
+	}{
+		{"2.0 body as 1.0", v1Msg, v2Body, "decode remote write 1.0 request: body holds only fields of a 2.0 request (symbols, timeseries); Content-Type says 1.0"},
+		{"1.0 body as 2.0", v2Msg, v1Body, "decode remote write 2.0 request: body holds only fields of a 1.0 request (timeseries, metadata); Content-Type says 2.0"},
+		{"symbols[0] not empty", v2Msg, noEmptySymbol, `decode remote write 2.0 request: symbols[0] is "__name__", not the empty string that remote write 2.0 requires it to be`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stats, err := env.store(t, tc.msg, tc.body)
+			require.ErrorContains(t, err, "400 Bad Request")
+			require.ErrorContains(t, err, tc.want)
+			require.Zero(t, stats.Samples)
+		})
+	}
+	require.Empty(t, query(t, env.db, labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+")))
+	require.Empty(t, env.sink.get())
+	require.Equal(t, 1.0, counterValue(t, env.handler.metrics.requests, "ws-1", "1.0", "400"))
+	require.Equal(t, 2.0, counterValue(t, env.handler.metrics.requests, "ws-1", "2.0", "400"))
+
+	for name, tc := range map[string]struct {
+		ct   string
+		body wire
+		want string
+	}{
+		"unknown fields as 1.0":         {"application/x-protobuf", wire{}.varint(2, 1).str(7, "x").varint(7, 1), "body holds no field of a 1.0 request, only unknown fields 2 (wire type 0), 7 (wire type 2), 7 (wire type 0)"},
+		"unknown fields as 2.0":         {"application/x-protobuf;proto=io.prometheus.write.v2.Request", wire{}.varint(1, 1).fixed32(9, 1), "body holds no field of a 2.0 request, only unknown fields 1 (wire type 0), 9 (wire type 5)"},
+		"2.0 and unknown fields as 1.0": {"application/x-protobuf", wire{}.str(4, "").varint(6, 1), "body holds no field of a 1.0 request, only fields of a 2.0 request (symbols) and unknown fields 6 (wire type 0); Content-Type says 1.0"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp := env.post(t, snappyEncode(tc.body), map[string]string{"Content-Type": tc.ct})
+			require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+			msg, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			require.Contains(t, string(msg), tc.want)
+		})
+	}
+}
+
+// Empty bodies and requests without series are answered 204, as by
+// Prometheus' own receiver.
+func TestWriteEmptyRequests(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	promDB := openTestDB(t)
+	prom := httptest.NewServer(remote.NewWriteHandler(slog.New(slog.DiscardHandler), prometheus.NewRegistry(), promDB,
+		remoteapi.MessageTypes{remoteapi.WriteV1MessageType, remoteapi.WriteV2MessageType}, false, false))
+	t.Cleanup(prom.Close)
+	promEnv := &testEnv{srv: prom}
+
+	for _, tc := range []struct {
+		name string
+		msg  remoteapi.WriteMessageType
+		body marshaler
+	}{
+		{"1.0 empty", v1Msg, &prompb.WriteRequest{}},
+		{"1.0 series without samples", v1Msg, &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{Labels: pl("__name__", "up")}}}},
+		{"1.0 only metadata", v1Msg, &prompb.WriteRequest{Metadata: []prompb.MetricMetadata{{Type: prompb.MetricMetadata_GAUGE, MetricFamilyName: "up"}}}},
+		{"2.0 empty", v2Msg, &writev2.Request{}},
+		{"2.0 only the empty symbol", v2Msg, &writev2.Request{Symbols: []string{""}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := promEnv.store(t, tc.msg, tc.body)
+			require.NoError(t, err, "Prometheus")
+			_, err = env.store(t, tc.msg, tc.body)
+			require.NoError(t, err, "promspace")
+		})
 	}
 }
 
