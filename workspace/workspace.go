@@ -38,6 +38,9 @@ type Workspace struct {
 
 	metadata *MetadataStore
 	db       atomic.Pointer[tsdb.DB]
+	// commitMtx orders the commits of Appendable's appenders, so that the
+	// WAL and WBL have them in the order they reach memory (see append.go).
+	commitMtx sync.Mutex
 	// tsdbOpts are the options db was opened with; metrics is the
 	// workspace's view of the registry's registerer (nil without one).
 	tsdbOpts *tsdb.Options

@@ -1,0 +1,150 @@
+package workspace
+
+import (
+	"context"
+	"math"
+	"sync"
+
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
+)
+
+// Appendable returns the storage to append the workspace's samples to: its
+// TSDB, through appenders whose commits are ordered by the workspace's
+// commitMtx so that a crash loses no committed sample. See
+// orderedAppendable for why. Use it only while the TSDB is open (see
+// Acquire).
+func (w *Workspace) Appendable() storage.AppendableV2 {
+	return orderedAppendable{db: w.DB(), mtx: &w.commitMtx}
+}
+
+// orderedAppendable hands out appenders of db that keep the WAL and the WBL
+// in the order in which their commits reach memory, which tsdb does not do
+// on its own when appenders commit concurrently. tsdb's Commit writes the
+// appender's samples to the WAL first and only then applies them to the
+// head, series by series under each series' lock, deciding there whether a
+// sample is in order or goes to the out-of-order head chunk and the WBL;
+// nothing ties the two steps together across appenders. After a crash the
+// head is rebuilt from the WAL in WAL order, in-order samples only, then
+// from the WBL. Three ways lose committed samples:
+//
+//   - Commits A and B write the WAL in the order A, B but apply their
+//     samples in the order B, A. If A has a series' sample at t=200 and B the
+//     same series' at t=100, both were in order when applied (100, then 200),
+//     so neither is in the WBL; replay meets 200 first, then drops 100 as
+//     out of order.
+//   - Out-of-order samples go to the WBL after the whole commit was
+//     applied. When B cuts a series' out-of-order head chunk (m-mapping the
+//     old one), and A then inserts a sample into the new chunk but writes the
+//     WBL before B writes its m-map marker, replay inserts A's sample and then
+//     clears the head chunk at B's marker, as if the sample were m-mapped.
+//   - A series created by appender A is logged (its Series record) only
+//     when A commits; appender B can append to it meanwhile and commit first,
+//     and replay drops B's samples as samples of an unknown series.
+//
+// Holding mtx for the whole Commit makes the WAL order and the WBL order
+// the commit order, which closes the first two. For the third, Append makes
+// sure, before appending a sample of an unknown series, that the series is
+// created and logged under mtx (see ensureSeries), so that any commit that
+// can see the series is written after its Series record.
+//
+// Only appenders that share mtx are ordered with respect to each other, and
+// only samples of the same series need to be, so one mutex per workspace
+// (per TSDB) suffices; a lock shared across workspaces would only add
+// contention. Appends themselves still run concurrently; the WAL already
+// serializes its writes, so the lock adds the in-memory part of Commit to
+// the serialized section.
+type orderedAppendable struct {
+	db  *tsdb.DB
+	mtx *sync.Mutex
+}
+
+// AppenderV2 implements storage.AppendableV2. The appender implements
+// storage.ExemplarAppenderV2 too.
+func (a orderedAppendable) AppenderV2(ctx context.Context) storage.AppenderV2 {
+	app := a.db.AppenderV2(ctx)
+	gr, _ := app.(storage.GetRef)
+	return &orderedAppender{
+		// tsdb's appenders take exemplars, and ingest uses them when the
+		// appender does.
+		ExemplarAppenderV2: app.(storage.ExemplarAppenderV2),
+		getRef:             gr,
+		db:                 a.db,
+		mtx:                a.mtx,
+		ctx:                ctx,
+	}
+}
+
+// orderedAppender is an appender of orderedAppendable. It forwards
+// AppendExemplars and Rollback to the TSDB's appender as they are.
+type orderedAppender struct {
+	storage.ExemplarAppenderV2
+	getRef storage.GetRef
+	db     *tsdb.DB
+	mtx    *sync.Mutex
+	ctx    context.Context
+}
+
+// Append appends to the TSDB's appender, once the series is logged when ref
+// is 0.
+func (a *orderedAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, opts storage.AOptions) (storage.SeriesRef, error) {
+	if ref == 0 {
+		ref = a.ensureSeries(ls, t)
+	}
+	return a.ExemplarAppenderV2.Append(ref, ls, st, t, v, h, fh, opts)
+}
+
+// ensureSeries returns the reference of the series ls, creating it first if
+// it does not exist, and then logging its Series record at once: it is
+// created, with mtx held, by an appender of its own that is rolled back,
+// which writes the Series records of the series it created and nothing else.
+// Any appender that finds the series afterwards commits, under mtx, after
+// that record. It returns 0 when the TSDB refuses the series (for example
+// for invalid labels), leaving the error to the caller's Append. (Should
+// head garbage collection remove the series before the caller's Append
+// marks it, that Append creates it anew unlogged, as tsdb alone would: a
+// narrow window at head truncation, for a series with no sample yet.)
+func (a *orderedAppender) ensureSeries(ls labels.Labels, t int64) storage.SeriesRef {
+	if a.getRef == nil {
+		return 0
+	}
+	ls = ls.WithoutEmpty()
+	hash := ls.Hash()
+	if ref, _ := a.getRef.GetRef(ls, hash); ref != 0 {
+		// Either logged already or created under mtx by an appender that
+		// logs it before releasing mtx, hence before our Commit.
+		return ref
+	}
+	a.mtx.Lock()
+	defer a.mtx.Unlock()
+	if ref, _ := a.getRef.GetRef(ls, hash); ref != 0 {
+		return ref
+	}
+	// The sample only carries the series and is rolled back. On a head
+	// that holds samples already, a new series accepts one at the greatest
+	// timestamp, which no bound or metric of the head takes note of; the
+	// first appender of an empty head sets the head's time range from its
+	// first sample instead, so that must be the caller's.
+	ts := int64(math.MaxInt64)
+	if a.db.Head().MaxTime() == math.MinInt64 {
+		ts = t
+	}
+	app := a.db.AppenderV2(a.ctx)
+	_, err := app.Append(0, ls, 0, ts, 0, nil, nil, storage.AOptions{})
+	if rerr := app.Rollback(); err != nil || rerr != nil {
+		return 0
+	}
+	ref, _ := a.getRef.GetRef(ls, hash)
+	return ref
+}
+
+// Commit commits the TSDB's appender with mtx held, so that no other
+// appender of the workspace writes the WAL or the WBL, or applies samples to
+// the head, in between.
+func (a *orderedAppender) Commit() error {
+	a.mtx.Lock()
+	defer a.mtx.Unlock()
+	return a.ExemplarAppenderV2.Commit()
+}
