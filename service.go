@@ -236,7 +236,7 @@ func (s *Service) serveRemoteWrite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	s.ingest.Write(w, r, ingest.Target{ID: ws.ID(), Appendable: ws.DB(), Metadata: ws.Metadata()})
+	s.ingest.Write(w, r, ingest.Target{ID: ws.ID(), Appendable: ws.Appendable(), Metadata: ws.Metadata()})
 }
 
 func (s *Service) serveQuery(w http.ResponseWriter, r *http.Request) {
