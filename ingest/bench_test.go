@@ -2,11 +2,9 @@ package ingest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"runtime"
 	"sync"
@@ -16,12 +14,10 @@ import (
 	"github.com/golang/snappy"
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/prometheus/model/histogram"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
-	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/storage/remote"
-	"github.com/prometheus/prometheus/tsdb"
+
+	"github.com/promspace/promspace/workspace"
 )
 
 const (
@@ -116,8 +112,8 @@ func BenchmarkRemoteWrite(b *testing.B) {
 // BenchmarkRemoteWriteParallel measures what ordering commits costs under
 // concurrency: it sends the requests of BenchmarkRemoteWrite through
 // promspace's handler into two identically configured TSDBs, one directly
-// and one through orderedAppendable (the commit-serializing appendable of
-// workspace.Workspace.Appendable), alternating between the two. In each
+// and one through workspace.OrderedAppendable (the commit-ordering appendable
+// of workspace.Workspace.Appendable), alternating between the two. In each
 // round the round's requests are split among the senders, which send them
 // concurrently, each round to one TSDB at a time. It reports samples/s of
 // both and their ratio (ordered/raw).
@@ -130,7 +126,7 @@ func BenchmarkRemoteWriteParallel(b *testing.B) {
 			ordered := openTestDB(b)
 			targets := [2]Target{
 				{ID: "raw", Appendable: openTestDB(b), Metadata: &memSink{}},
-				{ID: "ordered", Appendable: &orderedAppendable{db: ordered}, Metadata: &memSink{}},
+				{ID: "ordered", Appendable: workspace.OrderedAppendable(ordered), Metadata: &memSink{}},
 			}
 			encodeRound := benchRounds(b)
 			writers := make([]benchWriter, senders)
@@ -181,64 +177,6 @@ func BenchmarkRemoteWriteParallel(b *testing.B) {
 			b.ReportMetric(orderedRate/rawRate, "ratio")
 		})
 	}
-}
-
-// orderedAppendable is a test-only copy of workspace's orderedAppendable,
-// which ingest may not import: appenders of db whose Commits hold mtx, and
-// which create and log a series under mtx before appending its first
-// sample (see workspace/append.go for why).
-type orderedAppendable struct {
-	db  *tsdb.DB
-	mtx sync.Mutex
-}
-
-func (a *orderedAppendable) AppenderV2(ctx context.Context) storage.AppenderV2 {
-	app := a.db.AppenderV2(ctx)
-	return &orderedAppender{ExemplarAppenderV2: app.(storage.ExemplarAppenderV2), getRef: app.(storage.GetRef), a: a, ctx: ctx}
-}
-
-type orderedAppender struct {
-	storage.ExemplarAppenderV2
-	getRef storage.GetRef
-	a      *orderedAppendable
-	ctx    context.Context
-}
-
-func (o *orderedAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, opts storage.AOptions) (storage.SeriesRef, error) {
-	if ref == 0 {
-		ref = o.ensureSeries(ls, t)
-	}
-	return o.ExemplarAppenderV2.Append(ref, ls, st, t, v, h, fh, opts)
-}
-
-func (o *orderedAppender) ensureSeries(ls labels.Labels, t int64) storage.SeriesRef {
-	ls = ls.WithoutEmpty()
-	hash := ls.Hash()
-	if ref, _ := o.getRef.GetRef(ls, hash); ref != 0 {
-		return ref
-	}
-	o.a.mtx.Lock()
-	defer o.a.mtx.Unlock()
-	if ref, _ := o.getRef.GetRef(ls, hash); ref != 0 {
-		return ref
-	}
-	ts := int64(math.MaxInt64)
-	if o.a.db.Head().MaxTime() == math.MinInt64 {
-		ts = t
-	}
-	app := o.a.db.AppenderV2(o.ctx)
-	_, err := app.Append(0, ls, 0, ts, 0, nil, nil, storage.AOptions{})
-	if rerr := app.Rollback(); err != nil || rerr != nil {
-		return 0
-	}
-	ref, _ := o.getRef.GetRef(ls, hash)
-	return ref
-}
-
-func (o *orderedAppender) Commit() error {
-	o.a.mtx.Lock()
-	defer o.a.mtx.Unlock()
-	return o.ExemplarAppenderV2.Commit()
 }
 
 // benchRounds returns a function that encodes the requests of the next

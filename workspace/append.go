@@ -56,6 +56,12 @@ func (w *Workspace) Appendable() storage.AppendableV2 {
 // contention. Appends themselves still run concurrently; the WAL already
 // serializes its writes, so the lock adds the in-memory part of Commit to
 // the serialized section.
+// OrderedAppendable returns db as Workspace.Appendable does, with a lock of
+// its own, for a TSDB that is no workspace's.
+func OrderedAppendable(db *tsdb.DB) storage.AppendableV2 {
+	return orderedAppendable{db: db, mtx: new(sync.Mutex)}
+}
+
 type orderedAppendable struct {
 	db  *tsdb.DB
 	mtx *sync.Mutex
