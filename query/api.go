@@ -33,6 +33,28 @@ const (
 	DefaultTimeout        = time.Minute
 	DefaultMaxSamples     = 50_000_000
 	DefaultMaxQueryLength = 32 * 24 * time.Hour
+	// DefaultMaxQueryExpressionBytes and DefaultMaxQueryExpressionDepth bound
+	// the work of parsing a query, which cannot be interrupted: Prometheus'
+	// parser and engine take time that grows with the square of the nesting
+	// depth (a+b+c+... nests one deeper with each term). At both limits the
+	// worst shapes measured (nested parentheses, chained sums, and 128 KiB of
+	// sums 1,000 deep) parse in under half a second and answer in under three
+	// on two cores; 40,000 parentheses took 20 s and 25,000 terms over a
+	// minute. 128 KiB (Tempo's default for TraceQL; Mimir has the limit but
+	// no default) leaves room for long regular expressions from dashboard
+	// variables; 1,000 deep is far beyond what people write.
+	DefaultMaxQueryExpressionBytes = 128 << 10
+	DefaultMaxQueryExpressionDepth = 1000
+	// DefaultMaxChunksPerQuery and DefaultMaxBytesPerQuery are AMP's
+	// chunks and bytes per query (the bytes per 24 hours of range).
+	DefaultMaxChunksPerQuery = 2_000_000
+	DefaultMaxBytesPerQuery  = 5_000_000_000
+	// DefaultMaxResultSamples bounds the response: about 20 bytes of JSON
+	// per float, 100 MB at the limit, and a measured peak of 600 MB of memory
+	// to hold and encode it (8.7 million took 1.1 GB). AMP states no such
+	// quota; Cortex, which it runs, caps a querier's response at its gRPC
+	// message size, 16 MiB by default and 100 MiB in Cortex's own deployments.
+	DefaultMaxResultSamples = 5_000_000
 	// DefaultSubqueryStep is the step of a subquery written without one,
 	// Prometheus' default evaluation interval.
 	DefaultSubqueryStep = time.Minute
@@ -55,6 +77,36 @@ type Options struct {
 	// MaxQueryLength is the longest time range of a range query (end - start).
 	// A negative value means no limit.
 	MaxQueryLength time.Duration
+	// MaxQueryExpressionBytes is the longest PromQL expression, in bytes, that
+	// query, query_range, query_exemplars, format_query and parse_query
+	// accept, and the most bytes of all match[] selectors of series, labels
+	// and label values. Longer ones answer 400 "the raw query size in bytes
+	// exceeds the limit" before they are parsed. A negative value means no
+	// limit.
+	MaxQueryExpressionBytes int
+	// MaxQueryExpressionDepth is the deepest nesting of a PromQL expression
+	// or selector those endpoints accept, measured on its tokens before it is
+	// parsed: each pair of parentheses, brackets or braces and each operator
+	// chained in one nests one deeper. Deeper ones answer 400 "the query
+	// expression is nested too deeply". A negative value means no limit.
+	MaxQueryExpressionDepth int
+	// MaxChunksPerQuery is the most chunks a query may read from storage
+	// (each stored chunk of each series a selector fetches, in the query's
+	// time range); more answer 422 "the query hit the max number of chunks
+	// limit (limit: N chunks)". A negative value means no limit.
+	MaxChunksPerQuery int
+	// MaxBytesPerQuery is the most bytes of chunks a query may read from
+	// storage for each started 24 hours of its time range (end - start; an
+	// instant query gets one day's); more answer 422 "the query hit the
+	// aggregated data size limit (limit: N bytes)". A negative value means
+	// no limit.
+	MaxBytesPerQuery int64
+	// MaxResultSamples is the most samples the result of a query may hold to
+	// be answered: floats, and histograms weighted by their size as the
+	// engine's MaxSamples weighs them. More answer 422 "the query result is
+	// too large to answer". It bounds the memory that encoding the response
+	// takes, which MaxSamples does not. A negative value means no limit.
+	MaxResultSamples int
 
 	// OnQuery, if set, is called once for every query and range query the
 	// engine executed, with the query samples processed (the engine's total
@@ -71,6 +123,12 @@ func DefaultOptions() Options {
 		Timeout:        DefaultTimeout,
 		MaxSamples:     DefaultMaxSamples,
 		MaxQueryLength: DefaultMaxQueryLength,
+
+		MaxQueryExpressionBytes: DefaultMaxQueryExpressionBytes,
+		MaxQueryExpressionDepth: DefaultMaxQueryExpressionDepth,
+		MaxChunksPerQuery:       DefaultMaxChunksPerQuery,
+		MaxBytesPerQuery:        DefaultMaxBytesPerQuery,
+		MaxResultSamples:        DefaultMaxResultSamples,
 	}
 }
 
@@ -90,6 +148,21 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxQueryLength == 0 {
 		o.MaxQueryLength = d.MaxQueryLength
+	}
+	if o.MaxQueryExpressionBytes == 0 {
+		o.MaxQueryExpressionBytes = d.MaxQueryExpressionBytes
+	}
+	if o.MaxQueryExpressionDepth == 0 {
+		o.MaxQueryExpressionDepth = d.MaxQueryExpressionDepth
+	}
+	if o.MaxChunksPerQuery == 0 {
+		o.MaxChunksPerQuery = d.MaxChunksPerQuery
+	}
+	if o.MaxBytesPerQuery == 0 {
+		o.MaxBytesPerQuery = d.MaxBytesPerQuery
+	}
+	if o.MaxResultSamples == 0 {
+		o.MaxResultSamples = d.MaxResultSamples
 	}
 	return o
 }
@@ -118,6 +191,7 @@ type API struct {
 	opts    Options
 	engine  *promql.Engine
 	metrics *metrics
+	now     func() time.Time // the clock of query timeouts
 
 	// template is Prometheus' API with everything a workspace does not change
 	// (build info, codecs, parser, the OpenAPI document). Building it costs
@@ -145,6 +219,7 @@ func New(opts Options) *API {
 	})
 	return &API{
 		opts:     opts,
+		now:      time.Now,
 		engine:   engine,
 		metrics:  newMetrics(opts.Registerer),
 		template: newPrometheusAPI(opts, p),

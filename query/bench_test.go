@@ -2,12 +2,16 @@ package query
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
 
 	"github.com/prometheus/common/route"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/storage"
 )
 
 // BenchmarkInstantQuery runs one instant query over 100 series three ways:
@@ -82,5 +86,76 @@ func BenchmarkHandler(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		a.Handler(Source{ID: "bench", Queryable: db})
+	}
+}
+
+// BenchmarkChunkLimits is the cost of counting chunks and bytes: the engine
+// reading the TSDB's samples, and reading them decoded from its chunks by the
+// counting querier.
+func BenchmarkChunkLimits(b *testing.B) {
+	db := openDB(b)
+	fill(b, db, "http_requests_total", 100)
+	// 100 series over 4h10m (about nine chunks each), the first two hours
+	// compacted into a block.
+	app := db.AppenderV2(context.Background())
+	for i := range longPoints {
+		ts := t0.Add(time.Duration(i) * step).UnixMilli()
+		for s := range 100 {
+			ls := labels.FromStrings("__name__", "m", "job", "api", "instance", fmt.Sprint(s))
+			if _, err := app.Append(0, ls, 0, ts, float64(i*s), nil, nil, storage.AppendV2Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := app.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Compact(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	a := New(Options{})
+	ctx := context.Background()
+	end := t0.Add(longPoints * step)
+	for _, bc := range []struct {
+		name       string
+		q          string
+		start, end time.Time
+		step       time.Duration
+	}{
+		{"instant-rate-1-chunk", `sum by (job) (rate(http_requests_total[5m]))`, t0.Add(10 * time.Minute), t0.Add(10 * time.Minute), 0},
+		{"instant-raw-1h", `m[1h]`, end, end, 0},
+		{"range-rate-4h", `sum(rate(m[5m]))`, t0, end, time.Minute},
+	} {
+		for _, counted := range []bool{false, true} {
+			name := bc.name + "/tsdb"
+			if counted {
+				name = bc.name + "/counted"
+			}
+			b.Run(name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					var q storage.Queryable = db
+					if counted {
+						q = limitedQueryable{db, newChunkLimiter(a.opts, bc.start, bc.end)}
+					}
+					var (
+						qry promql.Query
+						err error
+					)
+					if bc.step == 0 {
+						qry, err = a.engine.NewInstantQuery(ctx, q, nil, bc.q, bc.start)
+					} else {
+						qry, err = a.engine.NewRangeQuery(ctx, q, nil, bc.q, bc.start, bc.end, bc.step)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					if res := qry.Exec(ctx); res.Err != nil {
+						b.Fatal(res.Err)
+					}
+					qry.Close()
+				}
+			})
+		}
 	}
 }

@@ -12,8 +12,28 @@
 //
 //   - the query time range limit of query_range (32 days by default),
 //     answered with Cortex's 400 "the query time range exceeds the limit";
-//   - AMP's query timeout (1 minute), answered with 422 "query timed out -
-//     consider simplifying your query" instead of Prometheus' 503;
+//   - limits on PromQL checked before it is parsed, on every endpoint that
+//     parses a query or match[] selectors: its size (128 KiB by default,
+//     400 "the raw query size in bytes exceeds the limit", Mimir's words)
+//     and its nesting depth (1,000 by default, 400 "the query expression is
+//     nested too deeply"), since parsing cannot be interrupted and takes
+//     time that grows with the square of the depth;
+//   - times (time, start, end) that are no point in time, such as NaN, Inf
+//     or seconds beyond what a timestamp holds, answered 400 as Prometheus
+//     answers any time it cannot parse, instead of being evaluated at an
+//     overflowed time;
+//   - AMP's query timeout (1 minute), counted from the request's arrival so
+//     that it covers parsing, answered with 422 "query timed out - consider
+//     simplifying your query" instead of Prometheus' 503;
+//   - AMP's chunks per query (2,000,000) and bytes per query (5 GB per 24 h
+//     of the query's range), counted as the engine fetches series, answered
+//     with Cortex's 422 "the query hit the max number of chunks limit" and
+//     "the query hit the aggregated data size limit";
+//   - AMP's samples per query (50,000,000, the engine's limit, 422 "query
+//     processing would load too many samples into memory in query
+//     execution"), and a bound on the samples of a result (5,000,000) that
+//     keeps encoding the response from taking gigabytes, 422 "the query
+//     result is too large to answer";
 //   - the max_samples_processed_warning_threshold and
 //     max_samples_processed_error_threshold parameters of query and
 //     query_range, measured on the engine's total samples;

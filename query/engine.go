@@ -41,47 +41,120 @@ func thresholdsFrom(ctx context.Context) thresholds {
 	return t
 }
 
+type startKey struct{}
+
+// withStart records when the request of a query arrived: its timeout counts
+// from then, so that it covers parsing.
+func withStart(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, startKey{}, t)
+}
+
+func startFrom(ctx context.Context) (time.Time, bool) {
+	t, ok := ctx.Value(startKey{}).(time.Time)
+	return t, ok
+}
+
 // meteredEngine is the QueryEngine of one workspace: the shared engine, with
 // the samples each query processed checked against the request's thresholds
-// and reported for metering, and timeouts told in AMP's words.
+// and reported for metering, the chunks and bytes it reads limited, its
+// timeout counted from the request's arrival, and limits and timeouts told in
+// AMP's words.
 type meteredEngine struct {
 	api         *API
 	workspaceID string
 }
 
 func (e *meteredEngine) NewInstantQuery(ctx context.Context, q storage.Queryable, opts promql.QueryOpts, qs string, ts time.Time) (promql.Query, error) {
-	qry, err := e.api.engine.NewInstantQuery(ctx, q, opts, qs, ts)
+	qry, err := e.api.engine.NewInstantQuery(ctx, e.limited(q, ts, ts), opts, qs, ts)
 	if err != nil {
 		return nil, err
 	}
-	return &meteredQuery{Query: qry, engine: e}, nil
+	return e.metered(ctx, qry), nil
 }
 
 func (e *meteredEngine) NewRangeQuery(ctx context.Context, q storage.Queryable, opts promql.QueryOpts, qs string, start, end time.Time, interval time.Duration) (promql.Query, error) {
-	qry, err := e.api.engine.NewRangeQuery(ctx, q, opts, qs, start, end, interval)
+	qry, err := e.api.engine.NewRangeQuery(ctx, e.limited(q, start, end), opts, qs, start, end, interval)
 	if err != nil {
 		return nil, err
 	}
-	return &meteredQuery{Query: qry, engine: e}, nil
+	return e.metered(ctx, qry), nil
+}
+
+// limited returns the storage of a query over [start, end] with its chunk
+// and byte limits.
+func (e *meteredEngine) limited(q storage.Queryable, start, end time.Time) storage.Queryable {
+	cq, ok := q.(storage.ChunkQueryable)
+	if !ok {
+		return q
+	}
+	l := newChunkLimiter(e.api.opts, start, end)
+	if l == nil {
+		return q
+	}
+	return limitedQueryable{cq: cq, l: l}
+}
+
+// metered wraps a query the engine built. Building it parsed the expression,
+// which cannot be interrupted: a query whose timeout ran out meanwhile is not
+// executed, and fails as a timeout.
+func (e *meteredEngine) metered(ctx context.Context, qry promql.Query) *meteredQuery {
+	mq := &meteredQuery{Query: qry, engine: e}
+	if start, ok := startFrom(ctx); ok {
+		mq.deadline = start.Add(e.api.opts.Timeout)
+		if !e.api.now().Before(mq.deadline) {
+			mq.err = promql.ErrQueryTimeout("query parsing")
+		}
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		mq.err = promql.ErrQueryTimeout("query parsing")
+	}
+	return mq
 }
 
 type meteredQuery struct {
 	promql.Query
 	engine *meteredEngine
+	// deadline, if set, is when the query's timeout ends, counted from the
+	// request's arrival.
+	deadline time.Time
+	// err, if set, fails the query without executing it.
+	err error
 }
 
 func (q *meteredQuery) Exec(ctx context.Context) *promql.Result {
-	res := q.Query.Exec(ctx)
+	api := q.engine.api
+	var res *promql.Result
+	if q.err != nil {
+		res = &promql.Result{Err: q.err}
+	} else {
+		if !q.deadline.IsZero() {
+			// The engine's own timeout starts now; this one started with
+			// the request, and the earlier deadline wins.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, q.deadline.Sub(api.now()))
+			defer cancel()
+		}
+		res = q.Query.Exec(ctx)
+	}
 	var samples int64
 	if s := q.Query.Stats(); s != nil && s.Samples != nil {
 		samples = s.Samples.TotalSamples
 	}
-	api := q.engine.api
 	t := thresholdsFrom(ctx)
 
+	if le, ok := asLimitError(res.Err); ok {
+		api.metrics.limitHits.WithLabelValues(le.limit).Inc()
+		res.Err = le
+	}
 	if res.Err != nil && isTimeout(res.Err) {
 		api.metrics.limitHits.WithLabelValues(limitTimeout).Inc()
 		res.Err = ErrQueryTimeout
+	}
+	if res.Err == nil {
+		if err := checkResultSize(res.Value, api.opts.MaxResultSamples); err != nil {
+			api.metrics.limitHits.WithLabelValues(limitResultSamples).Inc()
+			res.Err = err
+		}
 	}
 	if res.Err == nil && t.error > 0 && samples > t.error {
 		api.metrics.limitHits.WithLabelValues(limitSamplesProcessed).Inc()

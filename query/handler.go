@@ -56,11 +56,13 @@ func newHandler(a *API, src Source, prom *route.Router) http.Handler {
 	for _, p := range exposed {
 		switch p {
 		case "/query":
-			mux.Handle(apiPrefix+p, h.withLimits(false))
+			mux.Handle(apiPrefix+p, h.checked(h.withLimits(false)))
 		case "/query_range":
-			mux.Handle(apiPrefix+p, h.withLimits(true))
-		default:
+			mux.Handle(apiPrefix+p, h.checked(h.withLimits(true)))
+		case "/status/buildinfo":
 			mux.Handle(apiPrefix+p, prom)
+		default:
+			mux.Handle(apiPrefix+p, h.checked(prom))
 		}
 	}
 	mux.Handle(apiPrefix+"/metadata", h.metadataHandler())
@@ -68,14 +70,29 @@ func newHandler(a *API, src Source, prom *route.Router) http.Handler {
 	return mux
 }
 
-// withLimits applies AMP's query limits that Prometheus' endpoint does not
-// know of, then hands the request to it.
-func (h *handler) withLimits(rangeQuery bool) http.Handler {
+// checked rejects, before Prometheus' API parses them, requests whose times
+// or PromQL break checkRequest's limits, then hands the request to next with
+// the time it arrived.
+func (h *handler) checked(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
 			h.prom.ServeHTTP(w, r) // Prometheus' OPTIONS and 405
 			return
 		}
+		// A query's timeout counts from here, before its body is read.
+		r = r.WithContext(withStart(r.Context(), h.api.now()))
+		if err := h.checkRequest(r); err != nil {
+			writeError(w, http.StatusBadRequest, errorBadData, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withLimits applies AMP's query limits that Prometheus' endpoint does not
+// know of, then hands the request to it.
+func (h *handler) withLimits(rangeQuery bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var (
 			t   thresholds
 			err error

@@ -9,6 +9,10 @@ const (
 	limitTimeout          = "timeout"
 	limitSamplesProcessed = "samples_processed_threshold"
 	limitTimeRange        = "time_range"
+	limitExpression       = "expression"
+	limitChunks           = "chunks"
+	limitBytes            = "bytes"
+	limitResultSamples    = "result_samples"
 )
 
 type metrics struct {
@@ -27,7 +31,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Queries rejected by a query limit, by limit.",
 		}, []string{"limit"}),
 	}
-	for _, l := range []string{limitTimeout, limitSamplesProcessed, limitTimeRange} {
+	for _, l := range []string{limitTimeout, limitSamplesProcessed, limitTimeRange, limitExpression, limitChunks, limitBytes, limitResultSamples} {
 		m.limitHits.WithLabelValues(l)
 	}
 	if reg != nil {

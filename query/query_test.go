@@ -646,6 +646,19 @@ func (s stallingQuerier) Select(ctx context.Context, sorted bool, hints *storage
 	return s.Querier.Select(ctx, sorted, hints, ms...)
 }
 
+// ChunkQuerier stalls too: the engine reads chunks, to count them.
+func (s stallingQueryable) ChunkQuerier(mint, maxt int64) (storage.ChunkQuerier, error) {
+	q, err := s.SampleAndChunkQueryable.ChunkQuerier(mint, maxt)
+	return stallingChunkQuerier{q}, err
+}
+
+type stallingChunkQuerier struct{ storage.ChunkQuerier }
+
+func (s stallingChunkQuerier) Select(ctx context.Context, sorted bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.ChunkSeriesSet {
+	<-ctx.Done()
+	return s.ChunkQuerier.Select(ctx, sorted, hints, ms...)
+}
+
 func TestQueryTimeout(t *testing.T) {
 	db := openDB(t)
 	fill(t, db, "up", 1)
