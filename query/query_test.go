@@ -438,16 +438,7 @@ func TestRawResponses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, body := f.do(t, tc.method, tc.path, tc.form)
-			if code != tc.wantCode {
-				t.Errorf("status %d, want %d", code, tc.wantCode)
-			}
-			if prefix, ok := strings.CutSuffix(tc.want, "…"); ok {
-				if !strings.HasPrefix(body, prefix) {
-					t.Errorf("body %s\nwant prefix %s", body, prefix)
-				}
-			} else if body != tc.want {
-				t.Errorf("body %s\nwant %s", body, tc.want)
-			}
+			checkResponse(t, code, body, tc.wantCode, tc.want)
 		})
 	}
 }
@@ -756,5 +747,21 @@ func TestSourceWithoutExemplarsOrMetadata(t *testing.T) {
 	}
 	if code, body := f.do(t, "GET", "/api/v1/metadata", nil); code != 200 || body != `{"status":"success","data":{}}` {
 		t.Errorf("metadata: %d %s", code, body)
+	}
+}
+
+// checkResponse checks a response's status and body; a want ending in "…"
+// is a prefix of the body.
+func checkResponse(t *testing.T, code int, body string, wantCode int, want string) {
+	t.Helper()
+	if code != wantCode {
+		t.Errorf("status %d, want %d", code, wantCode)
+	}
+	if prefix, ok := strings.CutSuffix(want, "…"); ok {
+		if !strings.HasPrefix(body, prefix) {
+			t.Errorf("body %.300s\nwant prefix %s", body, prefix)
+		}
+	} else if body != want {
+		t.Errorf("body %.300s\nwant %.300s", body, want)
 	}
 }
