@@ -2,18 +2,17 @@ package promspace
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/thanos-io/objstore"
 
 	"github.com/promspace/promspace/auth"
 	"github.com/promspace/promspace/ingest"
+	"github.com/promspace/promspace/internal/promapi"
 	"github.com/promspace/promspace/query"
 	"github.com/promspace/promspace/workspace"
 )
@@ -62,9 +61,6 @@ type Service struct {
 	ingest   *ingest.Handler
 	query    *query.API
 	handler  http.Handler
-
-	mu      sync.Mutex
-	queries map[string]http.Handler // by workspace id
 }
 
 // New opens the registry under opts.DataDir, reopening every workspace
@@ -95,15 +91,6 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	}
 	wo.Logger = logger.With("component", "workspace")
 	wo.Registerer = reg
-	s := &Service{logger: logger, queries: map[string]http.Handler{}}
-	// A deleted workspace's query API and ingest metrics go with it. The
-	// registry may call this while it opens, before s is complete: forget
-	// then finds nothing cached, and ingest is set once s.mu is released.
-	wo.OnRemove = s.forget
-	registry, err := workspace.Open(ctx, wo)
-	if err != nil {
-		return nil, fmt.Errorf("open workspaces: %w", err)
-	}
 
 	ingestOpts := opts.Ingest
 	ingestOpts.Logger = logger.With("component", "ingest")
@@ -111,12 +98,17 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	qo := opts.Query
 	qo.Logger = logger.With("component", "query")
 	qo.Registerer = reg
-
-	s.mu.Lock()
+	s := &Service{
+		logger: logger,
+		ingest: ingest.NewHandler(ingestOpts),
+		query:  query.New(qo),
+	}
+	wo.Components = append(s.components(), wo.Components...)
+	registry, err := workspace.Open(ctx, wo)
+	if err != nil {
+		return nil, fmt.Errorf("open workspaces: %w", err)
+	}
 	s.registry = registry
-	s.ingest = ingest.NewHandler(ingestOpts)
-	s.query = query.New(qo)
-	s.mu.Unlock()
 
 	authn, authz := opts.Authenticator, opts.Authorizer
 	// Without access control, a path that is no AMP operation gets the 404
@@ -166,21 +158,9 @@ func (s *Service) account(r *http.Request) string {
 }
 
 // workspace resolves the data-plane request's workspace within the caller's
-// account and holds its TSDB open until release is called.
-func (s *Service) workspace(r *http.Request) (ws *workspace.Workspace, release func(), err error) {
-	id := r.PathValue("workspaceId")
-	ws, err = s.registry.Get(r.Context(), id)
-	if err == nil && ws.Account() != s.account(r) {
-		err = fmt.Errorf("workspace %s: %w", id, workspace.ErrNotFound)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	release, ok := ws.Acquire()
-	if !ok {
-		return nil, nil, fmt.Errorf("workspace %s: %w", id, workspace.ErrNotFound)
-	}
-	return ws, release, nil
+// account and holds it open until release is called.
+func (s *Service) workspace(r *http.Request) (*workspace.Workspace, func(), error) {
+	return s.registry.Resolve(r.Context(), s.account(r), r.PathValue("workspaceId"))
 }
 
 // ServeHTTP serves AMP's control plane and every workspace's data plane.
@@ -236,7 +216,7 @@ func (s *Service) serveRemoteWrite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	s.ingest.Write(w, r, ingest.Target{ID: ws.ID(), Appendable: ws.Appendable(), Metadata: ws.Metadata()})
+	serveInstance[ingestInstance](w, r, ws, ingestComponent)
 }
 
 func (s *Service) serveQuery(w http.ResponseWriter, r *http.Request) {
@@ -246,32 +226,21 @@ func (s *Service) serveQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	http.StripPrefix("/workspaces/"+ws.ID(), s.queryHandler(ws)).ServeHTTP(w, r)
+	serveInstance[queryInstance](w, r, ws, queryComponent)
 }
 
-// queryHandler returns the workspace's query API, built once: Prometheus'
-// API object is costly enough not to build per request.
-func (s *Service) queryHandler(ws *workspace.Workspace) http.Handler {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if h, ok := s.queries[ws.ID()]; ok {
-		return h
+// serveInstance serves r with ws's instance of the named component, which
+// every open workspace has.
+func serveInstance[T interface {
+	workspace.Instance
+	http.Handler
+}](w http.ResponseWriter, r *http.Request, ws *workspace.Workspace, name string) {
+	inst, ok := workspace.InstanceOf[T](ws, name)
+	if !ok {
+		writeDataPlaneError(w, fmt.Errorf("workspace %s has no %s component", ws.ID(), name), name == queryComponent)
+		return
 	}
-	db := ws.DB()
-	h := s.query.Handler(query.Source{ID: ws.ID(), Queryable: db, Exemplars: db, Metadata: ws.Metadata()})
-	s.queries[ws.ID()] = h
-	return h
-}
-
-// forget drops the cached query API and the ingest metrics of a workspace
-// that is gone.
-func (s *Service) forget(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ingest != nil {
-		s.ingest.ForgetWorkspace(id)
-	}
-	delete(s.queries, id)
+	inst.ServeHTTP(w, r)
 }
 
 // methodNotAllowed answers 405 for a path served only with the allowed
@@ -287,20 +256,13 @@ func methodNotAllowed(allowed string) http.HandlerFunc {
 // used. Query paths get Prometheus' error JSON, remote write a plain text as
 // Prometheus' write handler writes.
 func writeDataPlaneError(w http.ResponseWriter, err error, promJSON bool) {
-	code, errType := http.StatusInternalServerError, "internal"
+	code, errType := http.StatusInternalServerError, promapi.ErrorInternal
 	if errors.Is(err, workspace.ErrNotFound) {
-		code, errType = http.StatusNotFound, "not_found"
+		code, errType = http.StatusNotFound, promapi.ErrorNotFound
 	}
 	if !promJSON {
 		http.Error(w, err.Error(), code)
 		return
 	}
-	body, _ := json.Marshal(struct {
-		Status    string `json:"status"`
-		ErrorType string `json:"errorType"`
-		Error     string `json:"error"`
-	}{"error", errType, err.Error()})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	w.Write(body)
+	promapi.WriteError(w, code, errType, err.Error())
 }

@@ -118,11 +118,6 @@ func NewHandler(opts Options) *Handler {
 	}
 }
 
-// ForgetWorkspace deletes the metric series of a workspace that is gone.
-func (h *Handler) ForgetWorkspace(id string) {
-	h.metrics.forget(id)
-}
-
 const (
 	writtenSamplesHeader    = "X-Prometheus-Remote-Write-Samples-Written"
 	writtenHistogramsHeader = "X-Prometheus-Remote-Write-Histograms-Written"
@@ -147,7 +142,7 @@ func (h *Handler) Write(w http.ResponseWriter, r *http.Request, t Target) {
 	if res.status >= 500 {
 		h.logger.Error("Remote write failed", "workspace", t.ID, "status", res.status, "err", res.message)
 	} else if res.status >= 400 {
-		h.logger.Debug("remote write rejected", "workspace", t.ID, "status", res.status, "err", res.message, "errors", res.errCount)
+		h.logger.Debug("Remote write rejected", "workspace", t.ID, "status", res.status, "err", res.message, "errors", res.errCount)
 	}
 }
 

@@ -628,7 +628,7 @@ func TestWriteTSDBRejections(t *testing.T) {
 	require.Equal(t, 1.0, counterValue(t, m.discarded, "ws-1", ReasonDuplicateTimestamp))
 	require.Equal(t, 1.0, counterValue(t, m.discarded, "ws-1", ReasonInvalidHistogram))
 
-	env.handler.ForgetWorkspace("ws-1")
+	env.handler.Open(Target{ID: "ws-1"}).Close()
 	n, err := testutil.GatherAndCount(env.reg, "promspace_ingest_discarded_samples_total", "promspace_ingest_requests_total")
 	require.NoError(t, err)
 	require.Zero(t, n)

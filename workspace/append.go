@@ -11,15 +11,6 @@ import (
 	"github.com/prometheus/prometheus/tsdb"
 )
 
-// Appendable returns the storage to append the workspace's samples to: its
-// TSDB, through appenders whose commits are ordered by the workspace's
-// commitMtx so that a crash loses no committed sample. See
-// orderedAppendable for why. Use it only while the TSDB is open (see
-// Acquire).
-func (w *Workspace) Appendable() storage.AppendableV2 {
-	return orderedAppendable{db: w.DB(), mtx: &w.commitMtx}
-}
-
 // orderedAppendable hands out appenders of db that keep the WAL and the WBL
 // in the order in which their commits reach memory, which tsdb does not do
 // on its own when appenders commit concurrently. tsdb's Commit writes the
@@ -56,15 +47,16 @@ func (w *Workspace) Appendable() storage.AppendableV2 {
 // contention. Appends themselves still run concurrently; the WAL already
 // serializes its writes, so the lock adds the in-memory part of Commit to
 // the serialized section.
-// OrderedAppendable returns db as Workspace.Appendable does, with a lock of
-// its own, for a TSDB that is no workspace's.
-func OrderedAppendable(db *tsdb.DB) storage.AppendableV2 {
-	return orderedAppendable{db: db, mtx: new(sync.Mutex)}
-}
-
 type orderedAppendable struct {
 	db  *tsdb.DB
 	mtx *sync.Mutex
+}
+
+// OrderedAppendable returns db with the appenders a Workspace appends
+// through (see Workspace.AppenderV2), ordered by a lock of
+// its own, for a TSDB that is no workspace's.
+func OrderedAppendable(db *tsdb.DB) storage.AppendableV2 {
+	return orderedAppendable{db: db, mtx: new(sync.Mutex)}
 }
 
 // AppenderV2 implements storage.AppendableV2. The appender implements

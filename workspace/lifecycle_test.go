@@ -85,11 +85,15 @@ func createActive(t *testing.T, r *Registry, in CreateInput) *Workspace {
 	return w
 }
 
-// waitForCloser returns once something waits to close w's TSDB: a writer
-// waiting for dbMtx makes TryRLock fail while the caller holds a read lock.
+// waitForCloser returns once something waits to close w's TSDB.
 func waitForCloser(w *Workspace) {
-	for w.dbMtx.TryRLock() {
-		w.dbMtx.RUnlock()
+	for {
+		w.holds.mtx.Lock()
+		waiting := w.holds.closed != nil
+		w.holds.mtx.Unlock()
+		if waiting {
+			return
+		}
 		runtime.Gosched()
 	}
 }
@@ -240,43 +244,6 @@ func TestUpdateConfigurationHoldsTSDBAgainstClose(t *testing.T) {
 	}
 	if _, err := r.UpdateConfiguration(ctx, UpdateConfigurationInput{ID: w.ID(), RetentionPeriodInDays: new(7)}); !errors.Is(err, ErrClosed) {
 		t.Errorf("UpdateConfiguration after Close: %v, want ErrClosed", err)
-	}
-}
-
-func TestOnRemove(t *testing.T) {
-	dir := t.TempDir()
-	opts := testOptions(t, dir)
-	removed := make(chan string, 2)
-	var r *Registry
-	opts.OnRemove = func(id string) {
-		if _, err := os.Stat(filepath.Join(opts.workspacesDir(), id)); !os.IsNotExist(err) {
-			t.Errorf("OnRemove(%s) called before the data was removed: %v", id, err)
-		}
-		// No lock of the registry is held: Delete takes its write lock.
-		if r != nil {
-			if err := r.Delete(context.Background(), id); !errors.Is(err, ErrNotFound) {
-				t.Errorf("Delete from OnRemove: %v, want ErrNotFound", err)
-			}
-		}
-		removed <- id
-	}
-	ctx := context.Background()
-	r = openRegistry(t, opts)
-	w := createActive(t, r, CreateInput{})
-	if err := r.Delete(ctx, w.ID()); err != nil {
-		t.Fatal(err)
-	}
-	waitBackground(r)
-	select {
-	case id := <-removed:
-		if id != w.ID() {
-			t.Errorf("OnRemove(%s), want %s", id, w.ID())
-		}
-	default:
-		t.Fatal("OnRemove not called")
-	}
-	if _, ok := w.Acquire(); ok {
-		t.Error("Acquire of a removed workspace succeeded")
 	}
 }
 

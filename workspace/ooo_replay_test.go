@@ -345,13 +345,9 @@ var oooReplayCases = []struct {
 
 func rawDB(db *tsdb.DB) storage.AppendableV2 { return db }
 
-// orderedDB returns what Workspace.Appendable returns for a workspace
-// whose TSDB is db.
-func orderedDB(db *tsdb.DB) storage.AppendableV2 {
-	w := &Workspace{}
-	w.db.Store(db)
-	return w.Appendable()
-}
+// orderedDB returns the ordered appendable a workspace appends through,
+// over db.
+func orderedDB(db *tsdb.DB) storage.AppendableV2 { return OrderedAppendable(db) }
 
 // TestOOOReplayRawTSDB reproduces the loss with tsdb's own appenders; it
 // only reports it. PROMSPACE_TSDB_OOO_REPRO is the number of runs of each

@@ -76,12 +76,9 @@ type Options struct {
 	// ticker of MetadataFlushInterval.
 	metadataFlushTicks <-chan time.Time
 
-	// OnRemove, if set, is called with the id of a deleted workspace once
-	// its TSDB is closed and its data removed, so that the caller can drop
-	// what it keeps for the workspace (handlers, metrics). It runs in the
-	// background, outside any lock of the Registry, possibly before Open
-	// returns for a deletion that Open resumes.
-	OnRemove func(id string)
+	// Components are opened for every workspace after its TSDB, in order,
+	// and closed before it in reverse order (see Component).
+	Components []Component
 }
 
 var (
@@ -142,6 +139,9 @@ func (o *Options) applyDefaults() error {
 	}
 	if o.MaxExemplars <= 0 {
 		o.MaxExemplars = d.MaxExemplars
+	}
+	if err := validateComponents(o.Components); err != nil {
+		return err
 	}
 	if o.MetadataFlushInterval == 0 {
 		o.MetadataFlushInterval = d.MetadataFlushInterval

@@ -102,7 +102,7 @@ func Open(ctx context.Context, opts Options) (*Registry, error) {
 		if err := r.openTSDB(w); err != nil {
 			// Not saved: the next Open tries again, and Delete removes it.
 			r.logger.Error("Opening workspace failed", "workspace", w.id, "dir", w.dir, "err", err)
-			w.openErr = fmt.Errorf("open TSDB: %w", err)
+			w.openErr = err
 			w.status = StatusCreationFailed
 			close(w.opened)
 			close(w.ready)
@@ -220,7 +220,7 @@ func (r *Registry) openTSDB(w *Workspace) error {
 		if w.metrics != nil {
 			w.metrics.unregisterAll()
 		}
-		return err
+		return fmt.Errorf("open TSDB: %w", err)
 	}
 	if w.metrics != nil {
 		w.metrics.MustRegister(
@@ -239,6 +239,16 @@ func (r *Registry) openTSDB(w *Workspace) error {
 	}
 	w.tsdbOpts = opts
 	w.db.Store(db)
+	if err := r.openComponents(context.Background(), w); err != nil {
+		w.db.Store(nil)
+		if cerr := db.Close(); cerr != nil {
+			r.logger.Warn("Closing the TSDB of a workspace that failed to open", "workspace", w.id, "err", cerr)
+		}
+		if w.metrics != nil {
+			w.metrics.unregisterAll()
+		}
+		return err
+	}
 	return nil
 }
 
@@ -246,18 +256,18 @@ func (r *Registry) openTSDB(w *Workspace) error {
 // metadata and closes its TSDB for good. It must not be called with any lock
 // of the Registry held.
 func (r *Registry) closeTSDB(w *Workspace, saveMetadata bool) error {
-	w.closing.Store(true)
-	w.dbMtx.Lock()
-	defer w.dbMtx.Unlock()
-	if w.dbClosed {
+	if !w.holds.drain() {
 		return nil
 	}
-	w.dbClosed = true
+	defer w.holds.done()
 	db := w.db.Load()
 	if db == nil {
 		return nil
 	}
 	var errs []error
+	if err := w.closeComponents(); err != nil {
+		errs = append(errs, fmt.Errorf("close components of %s: %w", w.id, err))
+	}
 	if saveMetadata {
 		if err := w.metadata.save(w.dir); err != nil {
 			errs = append(errs, fmt.Errorf("save metadata of %s: %w", w.id, err))
@@ -335,7 +345,7 @@ func (r *Registry) Close() error {
 	// New requests are turned away at once; those in flight are waited for
 	// when each TSDB closes. No lock is held while waiting for them.
 	for _, w := range ws {
-		w.closing.Store(true)
+		w.holds.refuse()
 	}
 	if r.stopFlush != nil {
 		close(r.stopFlush)
@@ -365,56 +375,6 @@ func (r *Registry) closeBucket() error {
 		return r.opts.Bucket.Close()
 	}
 	return nil
-}
-
-// lookup returns the workspace id, whatever its status.
-func (r *Registry) lookup(id string) (*Workspace, error) {
-	r.mtx.RLock()
-	defer r.mtx.RUnlock()
-	if r.closed {
-		return nil, ErrClosed
-	}
-	w, ok := r.workspaces[id]
-	if !ok {
-		return nil, notFound(id)
-	}
-	return w, nil
-}
-
-// Get returns the workspace id for the data plane: it waits while the
-// workspace is being created, and returns an error wrapping ErrNotFound for a
-// workspace that does not exist, failed to be created, is being deleted or
-// was deleted.
-//
-// A data-plane caller must hold the workspace with Workspace.Acquire for the
-// whole request, and answer as for ErrNotFound when Acquire fails: a
-// deletion or Close may otherwise close the TSDB under the request.
-func (r *Registry) Get(ctx context.Context, id string) (*Workspace, error) {
-	w, err := r.lookup(id)
-	if err != nil {
-		return nil, err
-	}
-	if err := w.waitReady(ctx); err != nil {
-		return nil, err
-	}
-	if err := w.usable(); err != nil {
-		return nil, err
-	}
-	return w, nil
-}
-
-// OpenError returns why the workspace's TSDB could not be opened, nil while
-// it is being opened or once it is open.
-func (w *Workspace) OpenError() error {
-	w.mtx.RLock()
-	defer w.mtx.RUnlock()
-	return w.openErr
-}
-
-// Describe returns the workspace id in any status, as DescribeWorkspace
-// does: a workspace being created or deleted is returned with that status.
-func (r *Registry) Describe(_ context.Context, id string) (*Workspace, error) {
-	return r.lookup(id)
 }
 
 // CreateInput is the input of Create.
@@ -750,10 +710,6 @@ func (r *Registry) remove(w *Workspace) {
 		log.Error("Removing workspace data failed; the deletion resumes on the next open", "err", err)
 		return
 	}
-	// The data is gone whatever happens to the record.
-	if r.opts.OnRemove != nil {
-		defer r.opts.OnRemove(w.id)
-	}
 	w.saveMtx.Lock()
 	err := r.store.delete(context.Background(), w.id)
 	if err == nil {
@@ -897,7 +853,7 @@ func (r *Registry) UpdateConfiguration(ctx context.Context, in UpdateConfigurati
 	w.config.Status, w.config.StatusReason = ConfigurationUpdating, ""
 	w.mtx.Unlock()
 	next := ConfigurationDescription{Configuration: c, Status: ConfigurationActive}
-	applyErr := c.applyTo(w.DB(), w.tsdbOpts)
+	applyErr := w.applyConfig(c)
 	if applyErr != nil {
 		// ApplyConfig may have changed some settings before it failed.
 		r.reapplyConfig(w, prev.Configuration)
@@ -921,26 +877,19 @@ func (r *Registry) UpdateConfiguration(ctx context.Context, in UpdateConfigurati
 	return ConfigurationUpdating, nil
 }
 
-// reapplyConfig puts c back into w's TSDB, which the caller holds.
-func (r *Registry) reapplyConfig(w *Workspace, c Configuration) {
+// applyConfig applies c to w's TSDB and then to its components; the caller
+// holds w.
+func (w *Workspace) applyConfig(c Configuration) error {
 	if err := c.applyTo(w.DB(), w.tsdbOpts); err != nil {
-		r.logger.Error("Restoring the configuration of the TSDB failed", "workspace", w.id, "err", err)
-	}
-}
-
-// unavailable says why w, which is ready, cannot be acquired.
-func (r *Registry) unavailable(w *Workspace) error {
-	if w.Status() == StatusDeleting {
-		return fmt.Errorf("workspace %s is being deleted: %w", w.id, ErrConflict)
-	}
-	r.mtx.RLock()
-	closed := r.closed
-	r.mtx.RUnlock()
-	if closed {
-		return ErrClosed
-	}
-	if err := w.usable(); err != nil {
 		return err
 	}
-	return notFound(w.id)
+	return w.applyComponents(c)
+}
+
+// reapplyConfig puts c back into w's TSDB and components, which the caller
+// holds.
+func (r *Registry) reapplyConfig(w *Workspace, c Configuration) {
+	if err := w.applyConfig(c); err != nil {
+		r.logger.Error("Restoring the configuration of the workspace failed", "workspace", w.id, "err", err)
+	}
 }

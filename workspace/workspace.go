@@ -46,14 +46,9 @@ type Workspace struct {
 	tsdbOpts *tsdb.Options
 	metrics  *closingRegisterer
 
-	// dbMtx is read-held by every user of db (Acquire) and write-held to
-	// close it, so that db is never closed under a request. closing is set
-	// before the write lock is requested, so that new users are turned away
-	// at once instead of queueing behind the closer; dbClosed is set once db
-	// is closed for good.
-	dbMtx    sync.RWMutex
-	dbClosed bool
-	closing  atomic.Bool
+	// holds counts the holders of db (see Acquire), so that db is never
+	// closed under a request.
+	holds holds
 
 	// opened is closed, with mtx held, once opening the TSDB ended and the
 	// status says how; openErr is its error. ready is closed after that,
@@ -68,6 +63,12 @@ type Workspace struct {
 	removed bool
 	// configMtx serializes configuration updates.
 	configMtx sync.Mutex
+
+	// instMtx guards instances, the open instances of components (the
+	// Registry's, in the same order).
+	instMtx    sync.RWMutex
+	components []Component
+	instances  []Instance
 
 	// mtx guards state.
 	mtx sync.RWMutex
@@ -166,24 +167,20 @@ func (w *Workspace) configDescription() ConfigurationDescription {
 // stays open only while the caller holds it with Acquire.
 func (w *Workspace) DB() *tsdb.DB { return w.db.Load() }
 
-// Acquire holds the workspace's TSDB open until release is called: a
-// deletion or Registry.Close waits for every holder before closing it. ok is
-// false, and release a no-op, when the workspace cannot serve requests (it is
-// being created, deleted or closed, or its creation failed); the data plane
-// then answers as for an unknown workspace. Callers must call release once
-// done, must not Acquire again while they hold the workspace, and must not
-// call Registry.Close meanwhile.
+// Acquire holds the workspace's TSDB and its component instances open
+// until release is called: a deletion or Registry.Close waits for every
+// holder before closing them. ok is false, and release a no-op, when the
+// workspace cannot serve requests (it is being created, deleted or closed,
+// or its creation failed); the data plane then answers as for an unknown
+// workspace. Holds nest: the appenders and queriers of the workspace hold it
+// too. Callers must call release once done and must not wait for
+// Registry.Close or a deletion meanwhile.
 func (w *Workspace) Acquire() (release func(), ok bool) {
-	if w.closing.Load() {
-		return func() {}, false
-	}
-	w.dbMtx.RLock()
-	if w.dbClosed || w.db.Load() == nil || w.usable() != nil {
-		w.dbMtx.RUnlock()
+	if !w.holds.acquire(func() bool { return w.db.Load() != nil && w.usable() == nil }) {
 		return func() {}, false
 	}
 	var once sync.Once
-	return func() { once.Do(w.dbMtx.RUnlock) }, true
+	return func() { once.Do(w.holds.release) }, true
 }
 
 // Metadata returns the workspace's metric metadata.
