@@ -1,7 +1,6 @@
 package query
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -12,6 +11,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/route"
 	v1 "github.com/prometheus/prometheus/web/api/v1"
+	"github.com/promspace/promspace/internal/promapi"
 )
 
 const apiPrefix = "/api/v1"
@@ -24,8 +24,8 @@ const (
 
 // Error types of Prometheus' error JSON that this package writes itself.
 const (
-	errorBadData  = "bad_data"
-	errorNotFound = "not_found"
+	errorBadData  = promapi.ErrorBadData
+	errorNotFound = promapi.ErrorNotFound
 )
 
 // exposed are the endpoints of Prometheus' API that a workspace serves, as
@@ -176,16 +176,5 @@ func notFound(w http.ResponseWriter, _ *http.Request) {
 
 // writeError writes Prometheus' error JSON.
 func writeError(w http.ResponseWriter, code int, errorType string, err error) {
-	b, mErr := json.Marshal(&v1.Response{
-		Status:    "error",
-		ErrorType: errorType,
-		Error:     err.Error(),
-	})
-	if mErr != nil {
-		http.Error(w, mErr.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	w.Write(b) //nolint:errcheck // the client has gone
+	promapi.WriteError(w, code, errorType, err.Error())
 }

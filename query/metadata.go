@@ -56,7 +56,7 @@ func (h *handler) metadata(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := v1.JSONCodec{}.Encode(&v1.Response{Status: "success", Data: data})
 	if err != nil {
-		h.api.opts.Logger.Error("error marshaling metadata", "workspace", h.src.ID, "err", err)
+		h.api.opts.Logger.Error("Marshaling metadata failed", "workspace", h.src.ID, "err", err)
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}

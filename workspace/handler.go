@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/promspace/promspace/internal/restjson"
 )
 
 // maxRequestBody bounds a control-plane request body; AMP's requests are
@@ -65,44 +65,6 @@ func NewHandler(reg *Registry, opts HandlerOptions) http.Handler {
 	return mux
 }
 
-// JSON shapes of AMP's API.
-type (
-	statusJSON struct {
-		StatusCode   string `json:"statusCode"`
-		StatusReason string `json:"statusReason,omitempty"`
-	}
-	workspaceJSON struct {
-		Alias              string            `json:"alias,omitempty"`
-		Arn                string            `json:"arn"`
-		CreatedAt          epochSeconds      `json:"createdAt"`
-		KmsKeyArn          string            `json:"kmsKeyArn,omitempty"`
-		PrometheusEndpoint string            `json:"prometheusEndpoint,omitempty"`
-		Status             statusJSON        `json:"status"`
-		Tags               map[string]string `json:"tags,omitempty"`
-		WorkspaceID        string            `json:"workspaceId"`
-	}
-	limitsPerLabelSetJSON struct {
-		LabelSet map[string]string `json:"labelSet"`
-		Limits   *struct {
-			MaxSeries *int64 `json:"maxSeries,omitempty"`
-		} `json:"limits"`
-	}
-	configurationJSON struct {
-		Status                        statusJSON              `json:"status"`
-		LimitsPerLabelSet             []limitsPerLabelSetJSON `json:"limitsPerLabelSet,omitempty"`
-		RetentionPeriodInDays         int64                   `json:"retentionPeriodInDays"`
-		OutOfOrderTimeWindowInSeconds int64                   `json:"outOfOrderTimeWindowInSeconds"`
-		RuleQueryOffsetInSeconds      int64                   `json:"ruleQueryOffsetInSeconds"`
-	}
-)
-
-// epochSeconds is a timestamp the way rest-json bodies carry them.
-type epochSeconds time.Time
-
-func (t epochSeconds) MarshalJSON() ([]byte, error) {
-	return strconv.AppendFloat(nil, float64(time.Time(t).UnixMilli())/1e3, 'f', -1, 64), nil
-}
-
 func (h *handler) account(r *http.Request) string {
 	if h.opts.Account != nil {
 		if a := h.opts.Account(r); a != "" {
@@ -115,42 +77,7 @@ func (h *handler) account(r *http.Request) string {
 // workspace returns the workspace of the request's path, in any status, if
 // the request's account owns it.
 func (h *handler) workspace(r *http.Request) (*Workspace, error) {
-	id := r.PathValue("workspaceId")
-	w, err := h.reg.Describe(r.Context(), id)
-	if err != nil {
-		return nil, err
-	}
-	if w.Account() != h.account(r) {
-		return nil, notFound(id)
-	}
-	return w, nil
-}
-
-func (h *handler) describe(r *http.Request, w *Workspace, withEndpoint bool) workspaceJSON {
-	d := workspaceJSON{
-		Alias:       w.Alias(),
-		Arn:         w.ARN(),
-		CreatedAt:   epochSeconds(w.CreatedAt()),
-		KmsKeyArn:   w.KmsKeyArn(),
-		Status:      statusJSON{StatusCode: string(w.Status())},
-		Tags:        w.Tags(),
-		WorkspaceID: w.ID(),
-	}
-	if withEndpoint {
-		d.PrometheusEndpoint = h.publicURL(r) + "/workspaces/" + w.ID() + "/"
-	}
-	return d
-}
-
-func (h *handler) publicURL(r *http.Request) string {
-	if h.opts.PublicURL != "" {
-		return strings.TrimSuffix(h.opts.PublicURL, "/")
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
+	return h.reg.owned(h.account(r), r.PathValue("workspaceId"))
 }
 
 func (h *handler) createWorkspace(rw http.ResponseWriter, r *http.Request) {
@@ -179,7 +106,7 @@ func (h *handler) createWorkspace(rw http.ResponseWriter, r *http.Request) {
 		h.writeError(rw, r, err, "", "Workspace")
 		return
 	}
-	writeJSON(rw, http.StatusAccepted, struct {
+	restjson.WriteJSON(rw, http.StatusAccepted, struct {
 		Arn         string            `json:"arn"`
 		KmsKeyArn   string            `json:"kmsKeyArn,omitempty"`
 		Status      statusJSON        `json:"status"`
@@ -194,7 +121,7 @@ func (h *handler) describeWorkspace(rw http.ResponseWriter, r *http.Request) {
 		h.writeError(rw, r, err, r.PathValue("workspaceId"), "Workspace")
 		return
 	}
-	writeJSON(rw, http.StatusOK, map[string]workspaceJSON{"workspace": h.describe(r, w, true)})
+	restjson.WriteJSON(rw, http.StatusOK, map[string]workspaceJSON{"workspace": h.describe(r, w, true)})
 }
 
 func (h *handler) listWorkspaces(rw http.ResponseWriter, r *http.Request) {
@@ -230,7 +157,7 @@ func (h *handler) listWorkspaces(rw http.ResponseWriter, r *http.Request) {
 	for _, w := range out.Workspaces {
 		resp.Workspaces = append(resp.Workspaces, h.describe(r, w, false))
 	}
-	writeJSON(rw, http.StatusOK, resp)
+	restjson.WriteJSON(rw, http.StatusOK, resp)
 }
 
 func (h *handler) updateWorkspaceAlias(rw http.ResponseWriter, r *http.Request) {
@@ -299,7 +226,7 @@ func (h *handler) describeWorkspaceConfiguration(rw http.ResponseWriter, r *http
 		}{MaxSeries: &l.MaxSeries}
 		c.LimitsPerLabelSet = append(c.LimitsPerLabelSet, j)
 	}
-	writeJSON(rw, http.StatusOK, map[string]configurationJSON{"workspaceConfiguration": c})
+	restjson.WriteJSON(rw, http.StatusOK, map[string]configurationJSON{"workspaceConfiguration": c})
 }
 
 func (h *handler) updateWorkspaceConfiguration(rw http.ResponseWriter, r *http.Request) {
@@ -352,7 +279,7 @@ func (h *handler) updateWorkspaceConfiguration(rw http.ResponseWriter, r *http.R
 		h.writeError(rw, r, err, id, "Workspace")
 		return
 	}
-	writeJSON(rw, http.StatusAccepted, map[string]statusJSON{"status": {StatusCode: string(status)}})
+	restjson.WriteJSON(rw, http.StatusAccepted, map[string]statusJSON{"status": {StatusCode: string(status)}})
 }
 
 // taggedWorkspace returns the workspace the request's resourceArn names, if
@@ -360,13 +287,13 @@ func (h *handler) updateWorkspaceConfiguration(rw http.ResponseWriter, r *http.R
 func (h *handler) taggedWorkspace(r *http.Request) (string, error) {
 	arn := r.PathValue("resourceArn")
 	w, err := h.reg.WorkspaceByARN(r.Context(), arn)
-	if err != nil {
-		return arn, err
+	if err == nil {
+		_, err = h.reg.owned(h.account(r), w.ID())
 	}
-	if w.Account() != h.account(r) {
-		return arn, notFound(arn)
+	if errors.Is(err, ErrNotFound) {
+		err = notFound(arn)
 	}
-	return arn, nil
+	return arn, err
 }
 
 func (h *handler) listTagsForResource(rw http.ResponseWriter, r *http.Request) {
@@ -383,7 +310,7 @@ func (h *handler) listTagsForResource(rw http.ResponseWriter, r *http.Request) {
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	writeJSON(rw, http.StatusOK, map[string]map[string]string{"tags": tags})
+	restjson.WriteJSON(rw, http.StatusOK, map[string]map[string]string{"tags": tags})
 }
 
 func (h *handler) tagResource(rw http.ResponseWriter, r *http.Request) {
@@ -406,7 +333,7 @@ func (h *handler) tagResource(rw http.ResponseWriter, r *http.Request) {
 		h.writeError(rw, r, err, arn, "Workspace")
 		return
 	}
-	writeJSON(rw, http.StatusOK, struct{}{})
+	restjson.WriteJSON(rw, http.StatusOK, struct{}{})
 }
 
 func (h *handler) untagResource(rw http.ResponseWriter, r *http.Request) {
@@ -418,13 +345,7 @@ func (h *handler) untagResource(rw http.ResponseWriter, r *http.Request) {
 		h.writeError(rw, r, err, arn, "Workspace")
 		return
 	}
-	writeJSON(rw, http.StatusOK, struct{}{})
-}
-
-func (h *handler) unknownOperation(rw http.ResponseWriter, r *http.Request) {
-	writeAPIError(rw, http.StatusNotFound, "UnknownOperationException", map[string]any{
-		"message": fmt.Sprintf("no operation matches %s %s", r.Method, r.URL.Path),
-	})
+	restjson.WriteJSON(rw, http.StatusOK, struct{}{})
 }
 
 func aliasRequired() error {
@@ -457,59 +378,4 @@ func decodeBody(r *http.Request, v any) error {
 		return &ValidationError{Reason: ReasonCannotParse, Message: "could not parse request body: " + err.Error()}
 	}
 	return nil
-}
-
-func writeJSON(rw http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"message":"could not encode response"}`)
-	}
-	rw.Header().Set("Content-Type", "application/json")
-	rw.Header().Set("x-amzn-RequestId", uuid.NewString())
-	rw.WriteHeader(status)
-	rw.Write(b)
-}
-
-func writeAPIError(rw http.ResponseWriter, status int, typ string, body map[string]any) {
-	rw.Header().Set("x-amzn-ErrorType", typ)
-	writeJSON(rw, status, body)
-}
-
-// writeError answers err as the AMP exception it stands for.
-func (h *handler) writeError(rw http.ResponseWriter, r *http.Request, err error, resourceID, resourceType string) {
-	var ve *ValidationError
-	switch {
-	case errors.As(err, &ve):
-		body := map[string]any{"message": ve.Error(), "reason": cmp.Or(ve.Reason, ReasonOther)}
-		if len(ve.Fields) > 0 {
-			body["fieldList"] = ve.Fields
-		}
-		writeAPIError(rw, http.StatusBadRequest, "ValidationException", body)
-	case errors.Is(err, ErrNotFound):
-		writeAPIError(rw, http.StatusNotFound, "ResourceNotFoundException", map[string]any{
-			"message":      fmt.Sprintf("%s not found: %s", cmp.Or(resourceType, "Resource"), resourceID),
-			"resourceId":   resourceID,
-			"resourceType": cmp.Or(resourceType, "Workspace"),
-		})
-	case errors.Is(err, ErrConflict):
-		writeAPIError(rw, http.StatusConflict, "ConflictException", map[string]any{
-			"message":      err.Error(),
-			"resourceId":   resourceID,
-			"resourceType": cmp.Or(resourceType, "Workspace"),
-		})
-	case errors.Is(err, ErrQuotaExceeded):
-		writeAPIError(rw, http.StatusPaymentRequired, "ServiceQuotaExceededException", map[string]any{
-			"message":      "Limit exceeded. Maximum workspaces per account.",
-			"resourceId":   resourceID,
-			"resourceType": cmp.Or(resourceType, "Workspace"),
-			"serviceCode":  "amp",
-			"quotaCode":    "WorkspacesPerAccount",
-		})
-	case errors.Is(err, context.Canceled):
-		// The client is gone; nobody reads the answer.
-		writeAPIError(rw, http.StatusRequestTimeout, "InternalServerException", map[string]any{"message": err.Error()})
-	default:
-		h.logger.Error("Control-plane request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeAPIError(rw, http.StatusInternalServerError, "InternalServerException", map[string]any{"message": "internal error"})
-	}
 }

@@ -11,12 +11,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/thanos-io/objstore"
+
+	"github.com/promspace/promspace/internal/amp"
 )
 
 // AMP's defaults.
 const (
-	DefaultRegion               = "us-east-1"
-	DefaultAccountID            = "000000000000"
+	DefaultRegion               = amp.DefaultRegion
+	DefaultAccountID            = amp.DefaultAccountID
 	DefaultMaxWorkspaces        = 25
 	DefaultRetention            = 150 * 24 * time.Hour
 	DefaultOutOfOrderTimeWindow = 60 * time.Second

@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/common/promslog"
 
 	"github.com/promspace/promspace"
+	"github.com/promspace/promspace/workspace"
 )
 
 func main() {
@@ -77,10 +78,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, started chan<- st
 		return err
 	}
 	if *region == "" {
-		*region = cmp.Or(conf.Region, "us-east-1")
+		*region = cmp.Or(conf.Region, workspace.DefaultRegion)
 	}
 	if *account == "" {
-		*account = cmp.Or(conf.account(), "000000000000")
+		*account = cmp.Or(conf.account(), workspace.DefaultAccountID)
 		if len(conf.accounts()) > 0 && conf.account() == "" {
 			logger.Warn("The config's identities span several accounts and -account-id is not set: only callers of this account reach the default workspace", "account", *account)
 		}
