@@ -163,8 +163,10 @@ func (w *Workspace) configDescription() ConfigurationDescription {
 }
 
 // DB returns the workspace's TSDB, nil while the workspace is being
-// created. Registry.Get returns only workspaces whose TSDB is open; the TSDB
-// stays open only while the caller holds it with Acquire.
+// created. It is an escape hatch for what the storage methods do not offer
+// (compaction, snapshots, head statistics): the TSDB stays open only while
+// the caller holds the workspace with Acquire, and appenders taken from it
+// directly are not ordered with the workspace's own (see AppenderV2).
 func (w *Workspace) DB() *tsdb.DB { return w.db.Load() }
 
 // Acquire holds the workspace's TSDB and its component instances open
