@@ -62,13 +62,17 @@ type Options struct {
 type Target struct {
 	// ID names the workspace in metrics and logs.
 	ID string
-	// Appendable is the workspace's storage, normally its *tsdb.DB.
+	// Appendable is the workspace's storage: a *workspace.Workspace, or a
+	// *tsdb.DB of one's own.
 	// Exemplars need its appenders to implement storage.ExemplarAppenderV2
 	// or to take them inline.
 	Appendable storage.AppendableV2
 	// Metadata receives metric metadata; nil drops it (the TSDB still gets
 	// it through storage.AOptions).
 	Metadata MetadataSink
+	// Pipeline holds the workspace's own stages (its HA tracker, its
+	// quotas), run in order after the Handler's Options.Pipeline.
+	Pipeline []Stage
 }
 
 // Handler serves remote write 1.0 and 2.0 for any number of workspaces.
@@ -203,15 +207,17 @@ func (h *Handler) write(r *http.Request, t Target, res *response) {
 	h.metrics.observeReceived(t.ID, req)
 	res.collectDrops(req)
 
-	for _, s := range h.opts.Pipeline {
-		if len(req.Series) == 0 && len(req.Metadata) == 0 {
-			break
+	for _, stages := range [2][]Stage{h.opts.Pipeline, t.Pipeline} {
+		for _, s := range stages {
+			if len(req.Series) == 0 && len(req.Metadata) == 0 {
+				break
+			}
+			if err := s.Process(r.Context(), t, req); err != nil {
+				res.reject(err, req)
+				return
+			}
+			res.collectDrops(req)
 		}
-		if err := s.Process(r.Context(), t, req); err != nil {
-			res.reject(err, req)
-			return
-		}
-		res.collectDrops(req)
 	}
 
 	if err := h.append(r.Context(), t, req, res); err != nil {
