@@ -28,6 +28,7 @@ import (
 
 	"github.com/promspace/promspace"
 	"github.com/promspace/promspace/auth"
+	"github.com/promspace/promspace/auth/iam"
 )
 
 const (
@@ -110,7 +111,7 @@ func startSecured(t *testing.T) *secured {
 		*id = aws.ToString(out.WorkspaceId)
 	}
 	// alice may do everything on workspace A, and nothing on B.
-	policy, err := auth.ParsePolicy([]byte(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"aps:*","Resource":"` + s.arn(s.a) + `"}}`))
+	policy, err := iam.ParsePolicy([]byte(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"aps:*","Resource":"` + s.arn(s.a) + `"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/promspace/promspace/auth/iam"
 )
 
 // Names of AWS's managed policies for AMP, available as presets.
@@ -24,12 +26,12 @@ var presetDocuments = map[string]string{
 }
 
 // Preset returns a fresh copy of the named AWS managed policy.
-func Preset(name string) (*Policy, bool) {
+func Preset(name string) (*iam.Policy, bool) {
 	doc, ok := presetDocuments[name]
 	if !ok {
 		return nil, false
 	}
-	p, err := ParsePolicy([]byte(doc))
+	p, err := iam.ParsePolicy([]byte(doc))
 	if err != nil {
 		panic("auth: preset " + name + " does not parse: " + err.Error())
 	}
@@ -56,18 +58,18 @@ func PresetNames() []string {
 // are not evaluated).
 type PolicyAuthorizer struct {
 	mu       sync.RWMutex
-	attached map[string][]*Policy
+	attached map[string][]*iam.Policy
 }
 
 // NewPolicyAuthorizer returns an authorizer with no policies attached.
 func NewPolicyAuthorizer() *PolicyAuthorizer {
-	return &PolicyAuthorizer{attached: map[string][]*Policy{}}
+	return &PolicyAuthorizer{attached: map[string][]*iam.Policy{}}
 }
 
 // Attach attaches policies to the principal ARN (Principal.ARN, e.g.
 // arn:aws:iam::111122223333:user/alice). It is safe to call while requests
 // are being authorized.
-func (a *PolicyAuthorizer) Attach(principalARN string, policies ...*Policy) {
+func (a *PolicyAuthorizer) Attach(principalARN string, policies ...*iam.Policy) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.attached[principalARN] = append(a.attached[principalARN][:len(a.attached[principalARN]):len(a.attached[principalARN])], policies...)
@@ -84,7 +86,7 @@ func (a *PolicyAuthorizer) Authorize(_ context.Context, p *Principal, action, re
 	a.mu.RLock()
 	policies := a.attached[p.arn()]
 	a.mu.RUnlock()
-	return Evaluate(policies, action, resource) == Allow, nil
+	return iam.Evaluate(policies, action, resource) == iam.Allow, nil
 }
 
 // arnAccount returns the account field of an ARN

@@ -11,20 +11,10 @@ import (
 	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/tsdb"
 
-	"github.com/promspace/promspace/auth"
 	"github.com/promspace/promspace/ingest"
 )
 
 const benchSamples = 2000
-
-// signedRemoteWrite returns a remote-write request of 2,000 samples
-// (snappy-compressed RW 1.0) signed by the AWS SDK with the payload hash
-// header, as the server receives it, and its body.
-func signedRemoteWrite(b *testing.B) (*http.Request, []byte) {
-	b.Helper()
-	body := remoteWriteBody(b, benchSamples)
-	return signRemoteWrite(b, body), body
-}
 
 // signRemoteWrite wraps a snappy-compressed remote-write body in a request
 // as Prometheus sends it, signed by the AWS SDK with the payload hash header.
@@ -42,15 +32,6 @@ func signRemoteWrite(b *testing.B, body []byte) *http.Request {
 	return r
 }
 
-// verifyOnce authenticates a fresh copy of the signed request.
-func verifyOnce(b *testing.B, v auth.Authenticator, tmpl *http.Request, body []byte) {
-	r := *tmpl
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if _, err := v.Authenticate(&r); err != nil {
-		b.Fatal(err)
-	}
-}
-
 // newBenchDB opens a TSDB for the benchmark, with compaction off to keep
 // background work out of the measurement.
 func newBenchDB(b *testing.B) *tsdb.DB {
@@ -66,19 +47,6 @@ func newBenchDB(b *testing.B) *tsdb.DB {
 
 // Each request has one sample per series; the next one is 15 s later.
 const shiftPerRequestMs = 15_000
-
-// BenchmarkSigV4VerifyRemoteWrite verifies a 2,000-sample remote-write
-// request signed with X-Amz-Content-Sha256 (body hashed and compared).
-func BenchmarkSigV4VerifyRemoteWrite(b *testing.B) {
-	tmpl, body := signedRemoteWrite(b)
-	v := newVerifier(b, signingTime)
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		verifyOnce(b, v, tmpl, body)
-	}
-	b.ReportMetric(float64(benchSamples)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
-}
 
 // BenchmarkRemoteWriteVerifyRatio verifies each request's signature and
 // then has promspace's remote-write handler (package ingest) decode,

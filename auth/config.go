@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/promspace/promspace/auth/iam"
 )
 
 // Config is the access-control section of the server configuration:
@@ -28,7 +30,7 @@ import (
 //	  - token: local-dev-token
 //	    account_id: "111122223333"
 //	    policy: AmazonPrometheusQueryAccess
-//	max_body_size: 33554432                      # optional, bytes (DefaultMaxBodySize)
+//	max_body_size: 33554432                      # optional, bytes (sigv4.DefaultMaxBodySize)
 //
 // policy may also be a list of presets and documents, all attached. A
 // credential and a bearer token with the same account and name are the
@@ -40,7 +42,7 @@ type Config struct {
 	Credentials  []CredentialConfig  `yaml:"credentials,omitempty"`
 	BearerTokens []BearerTokenConfig `yaml:"bearer_tokens,omitempty"`
 	// MaxBodySize bounds the body buffered to verify a signature when the
-	// client sends no X-Amz-Content-Sha256; DefaultMaxBodySize when 0.
+	// client sends no X-Amz-Content-Sha256; sigv4.DefaultMaxBodySize when 0.
 	MaxBodySize int64 `yaml:"max_body_size,omitempty"`
 
 	// Now is the clock SigV4 checks signing times against; time.Now when nil.
@@ -69,7 +71,7 @@ type BearerTokenConfig struct {
 // name, a policy document (a YAML mapping, or a JSON string), or a list of
 // these.
 type PolicyConfig struct {
-	Policies []*Policy
+	Policies []*iam.Policy
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
@@ -83,7 +85,7 @@ func (pc *PolicyConfig) add(node *yaml.Node) error {
 	case yaml.ScalarNode:
 		s := strings.TrimSpace(node.Value)
 		if strings.HasPrefix(s, "{") {
-			p, err := ParsePolicy([]byte(s))
+			p, err := iam.ParsePolicy([]byte(s))
 			if err != nil {
 				return fmt.Errorf("line %d: %w", node.Line, err)
 			}
@@ -105,7 +107,7 @@ func (pc *PolicyConfig) add(node *yaml.Node) error {
 		if err != nil {
 			return fmt.Errorf("line %d: policy document: %w", node.Line, err)
 		}
-		p, err := ParsePolicy(b)
+		p, err := iam.ParsePolicy(b)
 		if err != nil {
 			return fmt.Errorf("line %d: %w", node.Line, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/promspace/promspace/auth"
+	"github.com/promspace/promspace/auth/iam"
 )
 
 // The section exactly as the server configuration documents it.
@@ -233,7 +234,7 @@ func TestConfigEmbedsInServerConfig(t *testing.T) {
 	if err != nil {
 		t.Fatalf("re-parsing\n%s: %v", out, err)
 	}
-	if got := again.Credentials[0].Policy.Policies[0].Evaluate("aps:DeleteWorkspace", wsA); got != auth.Allow {
+	if got := again.Credentials[0].Policy.Policies[0].Evaluate("aps:DeleteWorkspace", wsA); got != iam.Allow {
 		t.Fatalf("round trip lost the policy:\n%s", out)
 	}
 }

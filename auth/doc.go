@@ -4,25 +4,22 @@
 // two.
 //
 // Authentication (Authenticator):
-//   - SigV4 verifies AWS Signature Version 4 for service "aps" in one
-//     region, in the Authorization header or a presigned query string,
-//     written from the AWS specification and canonicalising exactly as
-//     aws-sdk-go-v2's signer does. Credentials come from a CredentialStore
-//     (StaticCredentials by default). Session tokens, the 5-minute clock
-//     skew (injectable clock), X-Amz-Content-Sha256 (UNSIGNED-PAYLOAD or the
-//     payload's hash, which is checked) are handled; without that header the
-//     body is hashed, within a size bound, and put back for the handler.
-//     Chunked STREAMING-* payload signing (S3 only) is rejected.
+//   - SigV4 authenticates AWS Signature Version 4 requests for service
+//     "aps" in one region as the principal of the Credential that signed
+//     them. Package sigv4 verifies the signature (header and presigned
+//     forms, canonical request, clock skew, session tokens, body hashing);
+//     SigV4 looks the access key up in a CredentialStore
+//     (StaticCredentials by default) and turns sigv4's failures into this
+//     package's sentinel errors, keeping AWS's messages.
 //   - BearerTokens maps `Authorization: Bearer <token>` to principals.
 //   - Anonymous accepts everyone, for local use when nothing is configured.
 //   - Chain combines them.
 //
 // Authorization (Authorizer):
-//   - PolicyAuthorizer evaluates IAM identity-based policy documents
-//     (ParsePolicy, and AWS's managed policies as presets: Preset) attached
-//     to principals: explicit Deny wins, then Allow, else deny; never across
-//     accounts. Condition blocks are rejected when a policy is parsed, not
-//     ignored.
+//   - PolicyAuthorizer evaluates the IAM identity-based policy documents
+//     (package iam, and AWS's managed policies for AMP as presets: Preset)
+//     attached to principals: explicit Deny wins, then Allow, else deny;
+//     never across accounts.
 //   - AllowAll allows everything (pairs with Anonymous).
 //
 // Routing: Route maps a request to its AMP Operation (all 44 control-plane
@@ -37,6 +34,8 @@
 //
 // The package does not own workspaces (it learns a workspace's owner
 // through MiddlewareOptions.AccountOf), resource-based policies, or IAM
-// itself: users, groups, roles and STS are out of scope. Package authtest
-// holds the conformance tests every Authenticator and Authorizer passes.
+// itself: users, groups, roles and STS are out of scope. Nor does it own
+// signature verification (package sigv4) or the policy language (package
+// iam), which depend on nothing here. Package authtest holds the
+// conformance tests every Authenticator and Authorizer passes.
 package auth

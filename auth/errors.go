@@ -51,8 +51,6 @@ const (
 	errTypeTooLarge         = "PayloadTooLargeException"
 	errTypeBadBody          = "SerializationException"
 	errTypeInternal         = "InternalServerException"
-	errorTypeHeader         = "x-amzn-ErrorType"
-	dataPlaneStatusError    = "error"
 )
 
 // Error is an authentication or authorization failure: Kind is one of the

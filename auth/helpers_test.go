@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/prometheus/prompb"
 
 	"github.com/promspace/promspace/auth"
+	"github.com/promspace/promspace/auth/iam"
 )
 
 const (
@@ -38,6 +39,34 @@ func clockAt(t time.Time) func() time.Time { return func() time.Time { return t 
 
 func testCredential() auth.Credential {
 	return auth.Credential{AccessKeyID: testKey, SecretAccessKey: testSecret, AccountID: testAccount, Name: "alice"}
+}
+
+// fullAccess returns a PolicyAuthorizer that gives alice AmazonPrometheusFullAccess.
+func fullAccess(t testing.TB, creds ...auth.Credential) *auth.PolicyAuthorizer {
+	t.Helper()
+	a := auth.NewPolicyAuthorizer()
+	full, _ := auth.Preset(auth.PresetFullAccess)
+	if len(creds) == 0 {
+		creds = []auth.Credential{testCredential()}
+	}
+	for _, c := range creds {
+		a.Attach(c.Principal().ARN, full)
+	}
+	return a
+}
+
+const (
+	wsA = "arn:aws:aps:us-east-1:111122223333:workspace/ws-a"
+	wsB = "arn:aws:aps:us-east-1:111122223333:workspace/ws-b"
+)
+
+func mustPolicy(t testing.TB, doc string) *iam.Policy {
+	t.Helper()
+	p, err := iam.ParsePolicy([]byte(doc))
+	if err != nil {
+		t.Fatalf("ParsePolicy(%s): %v", doc, err)
+	}
+	return p
 }
 
 func newVerifier(t testing.TB, now time.Time, creds ...auth.Credential) *auth.SigV4 {

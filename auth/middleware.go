@@ -2,12 +2,14 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/promspace/promspace/internal/promapi"
+	"github.com/promspace/promspace/internal/restjson"
 )
 
 // MiddlewareOptions configures Middleware. Zero values mean the defaults.
@@ -80,7 +82,7 @@ func Middleware(next http.Handler, opts MiddlewareOptions) http.Handler {
 					m.requests = existing
 				}
 			} else {
-				opts.Logger.Warn("auth: registering metrics", "err", err)
+				opts.Logger.Warn("Registering metrics failed", "err", err)
 			}
 		}
 	}
@@ -99,9 +101,9 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		f := failureOf(err)
 		if f.status == http.StatusInternalServerError {
-			m.opts.Logger.Error("auth: authentication failed", "method", r.Method, "path", path, "err", err)
+			m.opts.Logger.Error("Authentication failed", "method", r.Method, "path", path, "err", err)
 		} else {
-			m.opts.Logger.Debug("auth: request not authenticated", "method", r.Method, "path", path, "type", f.errType, "err", err)
+			m.opts.Logger.Debug("Request not authenticated", "method", r.Method, "path", path, "type", f.errType, "err", err)
 		}
 		m.refuse(w, f, dataPlane)
 		return
@@ -114,7 +116,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			m.next.ServeHTTP(w, r.WithContext(NewContext(ctx, p, m.opts.Authorizer)))
 			return
 		}
-		m.opts.Logger.Debug("auth: unknown operation refused", "method", r.Method, "path", path, "principal", p.arn())
+		m.opts.Logger.Debug("Unknown operation refused", "method", r.Method, "path", path, "principal", p.arn())
 		m.refuse(w, failure{http.StatusNotFound, errTypeUnknownOperation,
 			"no operation matches " + r.Method + " " + path}, dataPlane)
 		return
@@ -129,12 +131,12 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resource := op.Resource(m.opts.Region, account)
 	allowed, err := m.opts.Authorizer.Authorize(ctx, p, op.Action, resource)
 	if err != nil {
-		m.opts.Logger.Error("auth: authorization failed", "principal", p.arn(), "action", op.Action, "resource", resource, "err", err)
+		m.opts.Logger.Error("Authorization failed", "principal", p.arn(), "action", op.Action, "resource", resource, "err", err)
 		m.refuse(w, failureOf(err), dataPlane)
 		return
 	}
 	if !allowed {
-		m.opts.Logger.Debug("auth: access denied", "principal", p.arn(), "action", op.Action, "resource", resource)
+		m.opts.Logger.Debug("Access denied", "principal", p.arn(), "action", op.Action, "resource", resource)
 		m.refuse(w, failure{http.StatusForbidden, errTypeAccessDenied,
 			"User: " + p.arn() + " is not authorized to perform: " + op.Action + " on resource: " + resource}, dataPlane)
 		return
@@ -149,23 +151,14 @@ func (m *middleware) refuse(w http.ResponseWriter, f failure, dataPlane bool) {
 	writeFailure(w, f, dataPlane)
 }
 
+// writeFailure answers as AMP does: the control plane in AWS's REST-JSON
+// error shape, the data plane in Prometheus' API error shape, both with
+// x-amzn-ErrorType (which AWS's front end sets on every refusal).
 func writeFailure(w http.ResponseWriter, f failure, dataPlane bool) {
-	var body any
 	if dataPlane {
-		body = struct {
-			Status    string `json:"status"`
-			ErrorType string `json:"errorType"`
-			Error     string `json:"error"`
-		}{dataPlaneStatusError, f.errType, f.message}
-	} else {
-		body = struct {
-			Message string `json:"message"`
-		}{f.message}
+		w.Header().Set(restjson.ErrorTypeHeader, f.errType)
+		promapi.WriteError(w, f.status, f.errType, f.message)
+		return
 	}
-	b, _ := json.Marshal(body)
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set(errorTypeHeader, f.errType)
-	w.WriteHeader(f.status)
-	_, _ = w.Write(b)
+	restjson.WriteError(w, f.status, f.errType, f.message, nil)
 }

@@ -3,12 +3,12 @@ package auth_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -321,25 +321,25 @@ func TestMiddlewareAuthorizerFailure(t *testing.T) {
 	}
 }
 
-func TestSigV4ClockIsInjected(t *testing.T) {
-	// The same signed request is accepted or expired depending only on the
-	// verifier's clock.
-	for _, tc := range []struct {
-		now  time.Time
-		want bool
-	}{
-		{signingTime.Add(-5 * time.Minute), true},
-		{signingTime.Add(5 * time.Minute), true},
-		{signingTime.Add(5*time.Minute + time.Second), false},
-		{signingTime.Add(-5*time.Minute - time.Second), false},
+// TestMiddlewareRefusalBytes pins the refusal bodies and headers of both
+// planes byte for byte: AMP's REST-JSON error and Prometheus' error JSON.
+func TestMiddlewareRefusalBytes(t *testing.T) {
+	srv, _ := newServer(t, auth.MiddlewareOptions{Authenticator: auth.Chain()})
+	for _, tc := range []struct{ path, body string }{
+		{"/workspaces/ws-1", `{"message":"Missing Authentication Token"}`},
+		{"/workspaces/ws-1/api/v1/query", `{"status":"error","errorType":"MissingAuthenticationTokenException","error":"Missing Authentication Token"}`},
 	} {
-		r := newRequest(t, "GET", "http://promspace.test/workspaces/ws-1/api/v1/labels", nil)
-		if err := sdkSign(testCredential(), signOpts{})(r); err != nil {
+		resp, err := srv.Client().Get(srv.URL + tc.path)
+		if err != nil {
 			t.Fatal(err)
 		}
-		_, err := newVerifier(t, tc.now).Authenticate(r)
-		if (err == nil) != tc.want {
-			t.Errorf("now %s: err %v, want ok %v", tc.now, err, tc.want)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 403 || string(b) != tc.body {
+			t.Errorf("%s: %d %s, want 403 %s", tc.path, resp.StatusCode, b, tc.body)
+		}
+		if ct, et := resp.Header.Get("Content-Type"), resp.Header.Get("x-amzn-ErrorType"); ct != "application/json" || et != "MissingAuthenticationTokenException" {
+			t.Errorf("%s: Content-Type %q, x-amzn-ErrorType %q", tc.path, ct, et)
 		}
 	}
 }

@@ -3,14 +3,16 @@ package auth
 import (
 	"context"
 	"net/http"
+
+	"github.com/promspace/promspace/internal/amp"
 )
 
 // DefaultRegion is the region used when none is configured.
-const DefaultRegion = "us-east-1"
+const DefaultRegion = amp.DefaultRegion
 
 // DefaultAccountID is the account of the anonymous principal when none is
 // configured (the account LocalStack and similar emulators use).
-const DefaultAccountID = "000000000000"
+const DefaultAccountID = amp.DefaultAccountID
 
 // AnonymousName is the name and ARN of the principal Anonymous returns.
 const AnonymousName = "anonymous"

@@ -1,4 +1,4 @@
-package auth_test
+package iam_test
 
 import (
 	"encoding/json"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/promspace/promspace/auth"
+	"github.com/promspace/promspace/auth/iam"
 )
 
 const (
@@ -14,9 +14,9 @@ const (
 	wsB = "arn:aws:aps:us-east-1:111122223333:workspace/ws-b"
 )
 
-func mustPolicy(t testing.TB, doc string) *auth.Policy {
+func mustPolicy(t testing.TB, doc string) *iam.Policy {
 	t.Helper()
-	p, err := auth.ParsePolicy([]byte(doc))
+	p, err := iam.ParsePolicy([]byte(doc))
 	if err != nil {
 		t.Fatalf("ParsePolicy(%s): %v", doc, err)
 	}
@@ -26,7 +26,7 @@ func mustPolicy(t testing.TB, doc string) *auth.Policy {
 func TestPolicyEvaluate(t *testing.T) {
 	type check struct {
 		action, resource string
-		want             auth.Decision
+		want             iam.Decision
 	}
 	cases := []struct {
 		name   string
@@ -37,51 +37,51 @@ func TestPolicyEvaluate(t *testing.T) {
 			name: "action wildcards are case-insensitive",
 			doc:  `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"aps:Get*","Resource":"*"}}`,
 			checks: []check{
-				{"aps:GetLabels", wsA, auth.Allow},
-				{"aps:getseries", wsA, auth.Allow},
-				{"APS:GETMETRICMETADATA", wsA, auth.Allow},
-				{"aps:QueryMetrics", wsA, auth.ImplicitDeny},
-				{"s3:GetObject", wsA, auth.ImplicitDeny},
+				{"aps:GetLabels", wsA, iam.Allow},
+				{"aps:getseries", wsA, iam.Allow},
+				{"APS:GETMETRICMETADATA", wsA, iam.Allow},
+				{"aps:QueryMetrics", wsA, iam.ImplicitDeny},
+				{"s3:GetObject", wsA, iam.ImplicitDeny},
 			},
 		},
 		{
 			name: "question mark is one character",
 			doc:  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["aps:Get?abels"],"Resource":["arn:aws:aps:us-east-1:111122223333:workspace/ws-?"]}]}`,
 			checks: []check{
-				{"aps:GetLabels", wsA, auth.Allow},
-				{"aps:GetXLabels", wsA, auth.ImplicitDeny},
-				{"aps:GetLabels", "arn:aws:aps:us-east-1:111122223333:workspace/ws-ab", auth.ImplicitDeny},
-				{"aps:GetLabels", "arn:aws:aps:us-east-1:111122223333:workspace/ws-", auth.ImplicitDeny},
-				{"aps:GetLabels", "arn:aws:aps:us-east-1:111122223333:workspace/ws-é", auth.Allow},
+				{"aps:GetLabels", wsA, iam.Allow},
+				{"aps:GetXLabels", wsA, iam.ImplicitDeny},
+				{"aps:GetLabels", "arn:aws:aps:us-east-1:111122223333:workspace/ws-ab", iam.ImplicitDeny},
+				{"aps:GetLabels", "arn:aws:aps:us-east-1:111122223333:workspace/ws-", iam.ImplicitDeny},
+				{"aps:GetLabels", "arn:aws:aps:us-east-1:111122223333:workspace/ws-é", iam.Allow},
 			},
 		},
 		{
 			name: "resource wildcards are case-sensitive",
 			doc:  `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"aps:*","Resource":"arn:aws:aps:*:111122223333:workspace/ws-a*"}}`,
 			checks: []check{
-				{"aps:QueryMetrics", wsA, auth.Allow},
-				{"aps:QueryMetrics", "arn:aws:aps:eu-west-1:111122223333:workspace/ws-abc", auth.Allow},
-				{"aps:QueryMetrics", "arn:aws:aps:us-east-1:111122223333:workspace/WS-A", auth.ImplicitDeny},
-				{"aps:QueryMetrics", wsB, auth.ImplicitDeny},
-				{"aps:QueryMetrics", "arn:aws:aps:us-east-1:111122223333:rulegroupsnamespace/ws-a/ns", auth.ImplicitDeny},
+				{"aps:QueryMetrics", wsA, iam.Allow},
+				{"aps:QueryMetrics", "arn:aws:aps:eu-west-1:111122223333:workspace/ws-abc", iam.Allow},
+				{"aps:QueryMetrics", "arn:aws:aps:us-east-1:111122223333:workspace/WS-A", iam.ImplicitDeny},
+				{"aps:QueryMetrics", wsB, iam.ImplicitDeny},
+				{"aps:QueryMetrics", "arn:aws:aps:us-east-1:111122223333:rulegroupsnamespace/ws-a/ns", iam.ImplicitDeny},
 			},
 		},
 		{
 			name: "NotAction",
 			doc:  `{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotAction":["aps:RemoteWrite","aps:Delete*"],"Resource":"*"}}`,
 			checks: []check{
-				{"aps:QueryMetrics", wsA, auth.Allow},
-				{"aps:RemoteWrite", wsA, auth.ImplicitDeny},
-				{"aps:DeleteWorkspace", wsA, auth.ImplicitDeny},
-				{"aps:CreateWorkspace", "*", auth.Allow},
+				{"aps:QueryMetrics", wsA, iam.Allow},
+				{"aps:RemoteWrite", wsA, iam.ImplicitDeny},
+				{"aps:DeleteWorkspace", wsA, iam.ImplicitDeny},
+				{"aps:CreateWorkspace", "*", iam.Allow},
 			},
 		},
 		{
 			name: "NotResource",
 			doc:  `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"aps:*","NotResource":"` + wsB + `"}}`,
 			checks: []check{
-				{"aps:QueryMetrics", wsA, auth.Allow},
-				{"aps:QueryMetrics", wsB, auth.ImplicitDeny},
+				{"aps:QueryMetrics", wsA, iam.Allow},
+				{"aps:QueryMetrics", wsB, iam.ImplicitDeny},
 			},
 		},
 		{
@@ -90,10 +90,10 @@ func TestPolicyEvaluate(t *testing.T) {
 				{"Effect":"Allow","Action":"aps:*","Resource":"*"},
 				{"Sid":"ProtectB","Effect":"Deny","Action":["aps:Delete*","aps:RemoteWrite"],"Resource":"` + wsB + `"}]}`,
 			checks: []check{
-				{"aps:DeleteWorkspace", wsA, auth.Allow},
-				{"aps:DeleteWorkspace", wsB, auth.ExplicitDeny},
-				{"aps:remotewrite", wsB, auth.ExplicitDeny},
-				{"aps:QueryMetrics", wsB, auth.Allow},
+				{"aps:DeleteWorkspace", wsA, iam.Allow},
+				{"aps:DeleteWorkspace", wsB, iam.ExplicitDeny},
+				{"aps:remotewrite", wsB, iam.ExplicitDeny},
+				{"aps:QueryMetrics", wsB, iam.Allow},
 			},
 		},
 		{
@@ -102,18 +102,18 @@ func TestPolicyEvaluate(t *testing.T) {
 				{"Effect":"Allow","Action":"*","Resource":"*"},
 				{"Effect":"Deny","NotAction":"aps:QueryMetrics","Resource":"*"}]}`,
 			checks: []check{
-				{"aps:QueryMetrics", wsA, auth.Allow},
-				{"aps:RemoteWrite", wsA, auth.ExplicitDeny},
+				{"aps:QueryMetrics", wsA, iam.Allow},
+				{"aps:RemoteWrite", wsA, iam.ExplicitDeny},
 			},
 		},
 		{
 			name: "no matching statement is an implicit deny",
 			doc:  `{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"aps:RemoteWrite","Resource":"` + wsA + `"}}`,
 			checks: []check{
-				{"aps:RemoteWrite", wsA, auth.Allow},
-				{"aps:RemoteWrite", wsB, auth.ImplicitDeny},
-				{"aps:QueryMetrics", wsA, auth.ImplicitDeny},
-				{"", "", auth.ImplicitDeny},
+				{"aps:RemoteWrite", wsA, iam.Allow},
+				{"aps:RemoteWrite", wsB, iam.ImplicitDeny},
+				{"aps:QueryMetrics", wsA, iam.ImplicitDeny},
+				{"", "", iam.ImplicitDeny},
 			},
 		},
 	}
@@ -143,51 +143,16 @@ func TestPolicyEvaluate(t *testing.T) {
 func TestEvaluateAcrossPolicies(t *testing.T) {
 	allow := mustPolicy(t, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"aps:*","Resource":"*"}}`)
 	deny := mustPolicy(t, `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"aps:RemoteWrite","Resource":"*"}}`)
-	for _, order := range [][]*auth.Policy{{allow, deny}, {deny, allow}} {
-		if got := auth.Evaluate(order, "aps:RemoteWrite", wsA); got != auth.ExplicitDeny {
+	for _, order := range [][]*iam.Policy{{allow, deny}, {deny, allow}} {
+		if got := iam.Evaluate(order, "aps:RemoteWrite", wsA); got != iam.ExplicitDeny {
 			t.Errorf("RemoteWrite = %v, want explicit deny", got)
 		}
-		if got := auth.Evaluate(order, "aps:QueryMetrics", wsA); got != auth.Allow {
+		if got := iam.Evaluate(order, "aps:QueryMetrics", wsA); got != iam.Allow {
 			t.Errorf("QueryMetrics = %v, want allow", got)
 		}
 	}
-	if got := auth.Evaluate(nil, "aps:QueryMetrics", wsA); got != auth.ImplicitDeny {
+	if got := iam.Evaluate(nil, "aps:QueryMetrics", wsA); got != iam.ImplicitDeny {
 		t.Errorf("no policies = %v", got)
-	}
-}
-
-func TestPresets(t *testing.T) {
-	actions := []string{
-		"aps:RemoteWrite", "aps:QueryMetrics", "aps:GetLabels", "aps:GetSeries", "aps:GetMetricMetadata",
-		"aps:CreateWorkspace", "aps:DeleteWorkspace", "aps:ListRules", "aps:PutAlertManagerSilences", "s3:GetObject",
-	}
-	want := map[string][]string{
-		auth.PresetRemoteWriteAccess: {"aps:RemoteWrite"},
-		auth.PresetQueryAccess:       {"aps:QueryMetrics", "aps:GetLabels", "aps:GetSeries", "aps:GetMetricMetadata"},
-		auth.PresetFullAccess:        actions[:len(actions)-1],
-	}
-	if got := strings.Join(auth.PresetNames(), ","); got != "AmazonPrometheusFullAccess,AmazonPrometheusQueryAccess,AmazonPrometheusRemoteWriteAccess" {
-		t.Fatalf("PresetNames() = %s", got)
-	}
-	for name, allowed := range want {
-		p, ok := auth.Preset(name)
-		if !ok {
-			t.Fatalf("no preset %s", name)
-		}
-		for _, a := range actions {
-			wantAllowed := strings.Contains(strings.Join(allowed, ","), a)
-			if got := p.Evaluate(a, wsA) == auth.Allow; got != wantAllowed {
-				t.Errorf("%s: %s allowed = %v, want %v", name, a, got, wantAllowed)
-			}
-		}
-		// Presets are copies: changing one does not change the next.
-		p.Statements[0].Effect = auth.EffectDeny
-		if q, _ := auth.Preset(name); q.Statements[0].Effect != auth.EffectAllow {
-			t.Errorf("%s: preset shared between callers", name)
-		}
-	}
-	if _, ok := auth.Preset("AdministratorAccess"); ok {
-		t.Error("unknown preset found")
 	}
 }
 
@@ -220,40 +185,16 @@ func TestParsePolicyErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := auth.ParsePolicy([]byte(tc.doc))
+			_, err := iam.ParsePolicy([]byte(tc.doc))
 			if err == nil {
 				t.Fatalf("ParsePolicy accepted %s", tc.doc)
 			}
-			if !errors.Is(err, auth.ErrInvalidPolicy) {
+			if !errors.Is(err, iam.ErrInvalidPolicy) {
 				t.Errorf("error %v does not wrap ErrInvalidPolicy", err)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not contain %q", err, tc.want)
 			}
 		})
-	}
-}
-
-func TestPolicyAuthorizerAccounts(t *testing.T) {
-	a := auth.NewPolicyAuthorizer()
-	full, _ := auth.Preset(auth.PresetFullAccess)
-	alice := &auth.Principal{AccountID: "111122223333", Name: "alice"}
-	a.Attach(auth.UserARN("111122223333", "alice"), full)
-	for _, tc := range []struct {
-		resource string
-		want     bool
-	}{
-		{wsA, true},
-		{"*", true},
-		{"arn:aws:aps:us-east-1:444455556666:workspace/ws-a", false}, // identity policies grant nothing in other accounts
-		{"arn:aws:aps:us-east-1::workspace/ws-a", true},
-	} {
-		if got, err := a.Authorize(t.Context(), alice, "aps:QueryMetrics", tc.resource); err != nil || got != tc.want {
-			t.Errorf("Authorize(%s) = %v, %v; want %v", tc.resource, got, err, tc.want)
-		}
-	}
-	bob := &auth.Principal{AccountID: "111122223333", Name: "bob"}
-	if got, _ := a.Authorize(t.Context(), bob, "aps:QueryMetrics", wsA); got {
-		t.Error("a principal with no policies attached is allowed")
 	}
 }
