@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/promspace/promspace/dedupe"
 	"github.com/promspace/promspace/ingest"
 	"github.com/promspace/promspace/query"
+	"github.com/promspace/promspace/quota"
 	"github.com/promspace/promspace/workspace"
 )
 
@@ -16,11 +18,23 @@ const (
 )
 
 // components are the Service's own workspace components, opened in this
-// order for every workspace before those of Options.Workspace.Components.
+// order for every workspace before those of Options.Workspace.Components:
+// the HA tracker and the quotas first, since the ingest endpoint runs them
+// as its workspace's pipeline (dedupe first, then quota), then the query
+// API and the rules manager.
 func (s *Service) components() []workspace.Component {
 	return []workspace.Component{
+		s.trackers.Component(),
+		s.quotas.Component(),
 		workspace.NewComponent(ingestComponent, func(_ context.Context, w *workspace.Workspace) (workspace.Instance, error) {
-			return ingestInstance{s.ingest.Open(ingest.Target{ID: w.ID(), Appendable: w, Metadata: w.Metadata()})}, nil
+			var stages []ingest.Stage
+			if t, ok := workspace.InstanceOf[*dedupe.Tracker](w, dedupe.ComponentName); ok {
+				stages = append(stages, t)
+			}
+			if q, ok := workspace.InstanceOf[*quota.Quota](w, quota.ComponentName); ok {
+				stages = append(stages, q)
+			}
+			return ingestInstance{s.ingest.Open(ingest.Target{ID: w.ID(), Appendable: w, Metadata: w.Metadata(), Pipeline: stages})}, nil
 		}),
 		workspace.NewComponent(queryComponent, func(_ context.Context, w *workspace.Workspace) (workspace.Instance, error) {
 			// Built once per workspace: Prometheus' API object is costly
@@ -28,6 +42,7 @@ func (s *Service) components() []workspace.Component {
 			h := s.query.Handler(query.Source{ID: w.ID(), Queryable: w, Exemplars: w, Metadata: w.Metadata()})
 			return queryInstance{http.StripPrefix("/workspaces/"+w.ID(), h)}, nil
 		}),
+		s.rules.Component(),
 	}
 }
 

@@ -11,9 +11,12 @@ import (
 	"github.com/thanos-io/objstore"
 
 	"github.com/promspace/promspace/auth"
+	"github.com/promspace/promspace/dedupe"
 	"github.com/promspace/promspace/ingest"
 	"github.com/promspace/promspace/internal/promapi"
 	"github.com/promspace/promspace/query"
+	"github.com/promspace/promspace/quota"
+	"github.com/promspace/promspace/rules"
 	"github.com/promspace/promspace/workspace"
 )
 
@@ -37,12 +40,17 @@ type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 
-	// Workspace, Ingest and Query tune the packages behind the service; their
-	// zero values are the packages' defaults. Fields that the Service sets
-	// itself (directories, loggers, registerers) are overwritten.
+	// Workspace, Ingest, Query, Quota, Dedupe and Rules tune the packages
+	// behind the service; their zero values are the packages' defaults.
+	// Fields that the Service sets itself (directories, loggers,
+	// registerers) are overwritten. Workspace.Components are opened for
+	// every workspace after the Service's own.
 	Workspace workspace.Options
 	Ingest    ingest.Options
 	Query     query.Options
+	Quota     quota.Options
+	Dedupe    dedupe.Options
+	Rules     rules.Options
 
 	// Authenticator says who is calling and Authorizer what they may do
 	// (package auth builds both from a configuration). When both are nil
@@ -60,6 +68,9 @@ type Service struct {
 	registry *workspace.Registry
 	ingest   *ingest.Handler
 	query    *query.API
+	quotas   *quota.Quotas
+	trackers *dedupe.Trackers
+	rules    *rules.Managers
 	handler  http.Handler
 }
 
@@ -98,11 +109,30 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	qo := opts.Query
 	qo.Logger = logger.With("component", "query")
 	qo.Registerer = reg
-	s := &Service{
-		logger: logger,
-		ingest: ingest.NewHandler(ingestOpts),
-		query:  query.New(qo),
+	quotaOpts := opts.Quota
+	quotaOpts.Logger = logger.With("component", "quota")
+	quotaOpts.Registerer = reg
+	dedupeOpts := opts.Dedupe
+	dedupeOpts.Logger = logger.With("component", "dedupe")
+	dedupeOpts.Registerer = reg
+	trackers, err := dedupe.New(dedupeOpts)
+	if err != nil {
+		return nil, fmt.Errorf("dedupe options: %w", err)
 	}
+	s := &Service{
+		logger:   logger,
+		ingest:   ingest.NewHandler(ingestOpts),
+		query:    query.New(qo),
+		quotas:   quota.New(quotaOpts),
+		trackers: trackers,
+	}
+	rulesOpts := opts.Rules
+	rulesOpts.Logger = logger.With("component", "rules")
+	rulesOpts.Registerer = reg
+	if rulesOpts.Engine == nil {
+		rulesOpts.Engine = s.query.Engine()
+	}
+	s.rules = rules.New(rulesOpts)
 	wo.Components = append(s.components(), wo.Components...)
 	registry, err := workspace.Open(ctx, wo)
 	if err != nil {

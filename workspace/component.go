@@ -67,9 +67,9 @@ func (c componentFunc) Open(ctx context.Context, w *Workspace) (Instance, error)
 func (w *Workspace) Instance(name string) Instance {
 	w.instMtx.RLock()
 	defer w.instMtx.RUnlock()
-	for i, c := range w.components {
-		if c.Name() == name {
-			return w.instances[i]
+	for i, inst := range w.instances {
+		if w.components[i].Name() == name {
+			return inst
 		}
 	}
 	return nil
@@ -101,33 +101,34 @@ func validateComponents(cs []Component) error {
 }
 
 // openComponents opens every component for w, whose TSDB is open, and
-// applies w's configuration to each. On error, the instances opened so far
+// applies w's configuration to each. A component's Open finds the instances
+// opened before it with w.Instance. On error, the instances opened so far
 // are closed and none is kept.
 func (r *Registry) openComponents(ctx context.Context, w *Workspace) error {
 	cfg := w.Config()
-	instances := make([]Instance, 0, len(r.opts.Components))
+	w.instMtx.Lock()
+	w.components, w.instances = r.opts.Components, nil
+	w.instMtx.Unlock()
 	for _, c := range r.opts.Components {
 		inst, err := c.Open(ctx, w)
 		if err == nil && inst == nil {
 			err = errors.New("open returned no instance")
 		}
 		if err == nil {
+			w.instMtx.Lock()
+			w.instances = append(w.instances, inst)
+			w.instMtx.Unlock()
 			if err = inst.ApplyConfig(cfg.clone()); err != nil {
-				instances = append(instances, inst)
 				err = fmt.Errorf("apply configuration: %w", err)
 			}
 		}
 		if err != nil {
-			if cerr := closeInstances(instances); cerr != nil {
+			if cerr := w.closeComponents(); cerr != nil {
 				r.logger.Warn("Closing components of a workspace that failed to open", "workspace", w.id, "err", cerr)
 			}
 			return fmt.Errorf("open component %s: %w", c.Name(), err)
 		}
-		instances = append(instances, inst)
 	}
-	w.instMtx.Lock()
-	w.components, w.instances = r.opts.Components, instances
-	w.instMtx.Unlock()
 	return nil
 }
 
@@ -147,16 +148,14 @@ func (w *Workspace) applyComponents(c Configuration) error {
 // closeComponents closes w's instances in reverse order and forgets them.
 func (w *Workspace) closeComponents() error {
 	w.instMtx.Lock()
-	instances := w.instances
+	components, instances := w.components, w.instances
 	w.components, w.instances = nil, nil
 	w.instMtx.Unlock()
-	return closeInstances(instances)
-}
-
-func closeInstances(instances []Instance) error {
 	var errs []error
 	for i := len(instances) - 1; i >= 0; i-- {
-		errs = append(errs, instances[i].Close())
+		if err := instances[i].Close(); err != nil {
+			errs = append(errs, fmt.Errorf("component %s: %w", components[i].Name(), err))
+		}
 	}
 	return errors.Join(errs...)
 }

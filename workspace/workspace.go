@@ -64,8 +64,8 @@ type Workspace struct {
 	// configMtx serializes configuration updates.
 	configMtx sync.Mutex
 
-	// instMtx guards instances, the open instances of components (the
-	// Registry's, in the same order).
+	// instMtx guards components and instances: instances[i] is the open
+	// instance of components[i], the Registry's, and grows as they open.
 	instMtx    sync.RWMutex
 	components []Component
 	instances  []Instance
