@@ -14,6 +14,7 @@ import (
 	"github.com/promspace/promspace/dedupe"
 	"github.com/promspace/promspace/ingest"
 	"github.com/promspace/promspace/internal/promapi"
+	"github.com/promspace/promspace/internal/restjson"
 	"github.com/promspace/promspace/query"
 	"github.com/promspace/promspace/quota"
 	"github.com/promspace/promspace/rules"
@@ -155,6 +156,10 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	mux.HandleFunc("POST /workspaces/{workspaceId}/api/v1/remote_write", s.serveRemoteWrite)
 	mux.HandleFunc("/workspaces/{workspaceId}/api/v1/remote_write", methodNotAllowed(http.MethodPost))
 	mux.HandleFunc("/workspaces/{workspaceId}/api/v1/", s.serveQuery)
+	// promspace's extensions: a workspace's limits next to its usage, and
+	// its HA tracker's elections.
+	mux.HandleFunc("GET /workspaces/{workspaceId}/limits", s.serveView(quota.ComponentName))
+	mux.HandleFunc("GET /workspaces/{workspaceId}/ha-tracker", s.serveView(dedupe.ComponentName))
 	mux.Handle("/", workspace.NewHandler(registry, workspace.HandlerOptions{
 		PublicURL: opts.PublicURL,
 		Account:   s.account,
@@ -257,6 +262,33 @@ func (s *Service) serveQuery(w http.ResponseWriter, r *http.Request) {
 	}
 	defer release()
 	serveInstance[queryInstance](w, r, ws, queryComponent)
+}
+
+// serveView returns the handler of a workspace's view served by its
+// instance of the named component, with AMP's control-plane errors.
+func (s *Service) serveView(name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("workspaceId")
+		ws, release, err := s.workspace(r)
+		if err != nil {
+			if errors.Is(err, workspace.ErrNotFound) {
+				restjson.WriteError(w, http.StatusNotFound, "ResourceNotFoundException", "Workspace not found: "+id,
+					map[string]any{"resourceId": id, "resourceType": "Workspace"})
+				return
+			}
+			restjson.WriteError(w, http.StatusInternalServerError, "InternalServerException", "internal error", nil)
+			s.logger.Error("Resolving a workspace failed", "workspace", id, "err", err)
+			return
+		}
+		defer release()
+		h, ok := ws.Instance(name).(http.Handler)
+		if !ok {
+			restjson.WriteError(w, http.StatusNotFound, "UnknownOperationException",
+				"no operation matches "+r.Method+" "+r.URL.Path, nil)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}
 }
 
 // serveInstance serves r with ws's instance of the named component, which

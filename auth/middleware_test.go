@@ -100,10 +100,10 @@ func TestIsolationMatrix(t *testing.T) {
 			}
 		})
 	}
-	// 30 control-plane routes on a workspace, the 3 tag routes and 29
-	// data-plane routes.
-	if routes != 62 {
-		t.Fatalf("%d workspace routes checked, want 62", routes)
+	// 30 control-plane routes on a workspace, the 3 tag routes, 29
+	// data-plane routes and promspace's 2 extensions.
+	if routes != 64 {
+		t.Fatalf("%d workspace routes checked, want 64", routes)
 	}
 
 	// Account-level operations bob was not given are refused too.

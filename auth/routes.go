@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"net/url"
 	"strings"
 )
@@ -75,6 +76,9 @@ type RouteInfo struct {
 	Operation string
 	Action    string
 	DataPlane bool
+	// Extension is true for promspace's own operations, which AMP does
+	// not have.
+	Extension bool
 }
 
 type route struct {
@@ -179,7 +183,20 @@ var routeTable = buildRoutes([]struct {
 	{"GET", "/workspaces/{workspaceId}/alertmanager/api/v2/silence/{silenceId}", "GetAlertManagerSilence", resWorkspace},
 	{"DELETE", "/workspaces/{workspaceId}/alertmanager/api/v2/silence/{silenceId}", "DeleteAlertManagerSilence", resWorkspace},
 	{"GET", "/workspaces/{workspaceId}/alertmanager/api/v2/status", "GetAlertManagerStatus", resWorkspace},
+
+	// promspace's extensions: views of a workspace that AMP does not have,
+	// authorized as describing it (see extensionActions).
+	{"GET", "/workspaces/{workspaceId}/limits", "DescribeWorkspaceLimits", resWorkspace},
+	{"GET", "/workspaces/{workspaceId}/ha-tracker", "DescribeHATracker", resWorkspace},
 })
+
+// extensionActions are the IAM actions of the operations AMP does not have:
+// an existing action whose grant they follow, so that policies written for
+// AMP cover them.
+var extensionActions = map[string]string{
+	"DescribeWorkspaceLimits": "aps:DescribeWorkspace",
+	"DescribeHATracker":       "aps:DescribeWorkspace",
+}
 
 func buildRoutes(specs []struct {
 	method, pattern, op string
@@ -192,8 +209,9 @@ func buildRoutes(specs []struct {
 				Method:    s.method,
 				Pattern:   s.pattern,
 				Operation: s.op,
-				Action:    "aps:" + s.op,
+				Action:    cmp.Or(extensionActions[s.op], "aps:"+s.op),
 				DataPlane: isDataPlanePath(s.pattern),
+				Extension: extensionActions[s.op] != "",
 			},
 			resource: s.res,
 			segments: strings.Split(s.pattern[1:], "/"),
