@@ -23,9 +23,8 @@ const metadataFile = "metric-metadata.json"
 // workspace, up to a fixed number of families; metadata of further families
 // is dropped, as AMP does. It is safe for concurrent use.
 type MetadataStore struct {
+	mtx         sync.RWMutex
 	maxFamilies int
-
-	mtx      sync.RWMutex
 	families map[string]metadata.Metadata
 	dirty    bool
 
@@ -43,6 +42,26 @@ func NewMetadataStore(maxFamilies int) *MetadataStore {
 		maxFamilies = MaxMetadataFamilies
 	}
 	return &MetadataStore{maxFamilies: maxFamilies, families: map[string]metadata.Metadata{}}
+}
+
+// SetMaxFamilies changes how many metric families the store keeps
+// metadata for (MaxMetadataFamilies if n <= 0), as a quota override does.
+// Families already kept stay when n is lower; only new ones are dropped.
+func (s *MetadataStore) SetMaxFamilies(n int) {
+	if n <= 0 {
+		n = MaxMetadataFamilies
+	}
+	s.mtx.Lock()
+	s.maxFamilies = n
+	s.mtx.Unlock()
+}
+
+// MaxFamilies returns how many metric families the store keeps metadata
+// for.
+func (s *MetadataStore) MaxFamilies() int {
+	s.mtx.RLock()
+	defer s.mtx.RUnlock()
+	return s.maxFamilies
 }
 
 // Set records m as the metadata of metricFamily. Metadata of a family that
