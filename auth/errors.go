@@ -4,34 +4,37 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/promspace/promspace/auth/sigv4"
 )
 
 // Sentinel errors returned (wrapped) by Authenticators and the Middleware.
 // Check them with errors.Is; the Middleware maps each to the status and
-// x-amzn-ErrorType AMP answers with.
+// x-amzn-ErrorType AMP answers with. Those of SigV4 verification are
+// package sigv4's own.
 var (
 	// ErrMissingToken: the request carries no credentials the
 	// authenticator understands. AMP: 403 MissingAuthenticationTokenException.
 	ErrMissingToken = errors.New("missing authentication token")
 	// ErrIncompleteSignature: a SigV4 signature is present but malformed.
 	// AMP: 403 IncompleteSignatureException.
-	ErrIncompleteSignature = errors.New("incomplete signature")
+	ErrIncompleteSignature = sigv4.ErrIncompleteSignature
 	// ErrInvalidSignature: the signature does not verify: wrong secret,
 	// tampered request, other region or service. AMP: 403 InvalidSignatureException.
-	ErrInvalidSignature = errors.New("invalid signature")
+	ErrInvalidSignature = sigv4.ErrInvalidSignature
 	// ErrSignatureExpired wraps ErrInvalidSignature: the signing time is
 	// outside the allowed clock skew, or a presigned URL has expired.
-	ErrSignatureExpired = fmt.Errorf("signature expired: %w", ErrInvalidSignature)
+	ErrSignatureExpired = sigv4.ErrSignatureExpired
 	// ErrUnrecognizedClient: unknown access key, session token that does not
 	// belong to the key, or unknown bearer token. AMP: 403 UnrecognizedClientException.
-	ErrUnrecognizedClient = errors.New("unrecognized client")
+	ErrUnrecognizedClient = sigv4.ErrUnrecognizedClient
 	// ErrBodyTooLarge: the body had to be read to verify the signature and
 	// it is larger than the configured maximum. 413.
-	ErrBodyTooLarge = errors.New("request body too large")
+	ErrBodyTooLarge = sigv4.ErrBodyTooLarge
 	// ErrUnreadableBody: the body had to be read to verify the signature and
 	// it ended early (an aborted upload, a body shorter than its
 	// Content-Length). 400, as the handler itself would answer.
-	ErrUnreadableBody = errors.New("request body could not be read")
+	ErrUnreadableBody = sigv4.ErrUnreadableBody
 	// ErrAccessDenied: the principal is authenticated but not allowed to
 	// perform the action on the resource. AMP: 403 AccessDeniedException.
 	ErrAccessDenied = errors.New("access denied")
@@ -39,9 +42,9 @@ var (
 
 // Messages AMP (AWS's API front end) answers with, word for word.
 const (
-	msgMissingToken         = "Missing Authentication Token"
-	msgInvalidSignature     = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
-	msgUnrecognized         = "The security token included in the request is invalid."
+	msgMissingToken         = sigv4.MessageMissingToken
+	msgInvalidSignature     = sigv4.MessageInvalidSignature
+	msgUnrecognized         = sigv4.MessageUnrecognizedClient
 	errTypeMissingToken     = "MissingAuthenticationTokenException"
 	errTypeIncomplete       = "IncompleteSignatureException"
 	errTypeInvalidSig       = "InvalidSignatureException"

@@ -99,32 +99,18 @@ func (a *SigV4) Authenticate(r *http.Request) (*Principal, error) {
 	return slot.cred.Principal(), nil
 }
 
-// fromSigV4 turns a verification failure into this package's error of the
-// same kind, keeping AWS's message; errors of the credential store pass
-// through.
+// fromSigV4 turns a verification failure into this package's error,
+// keeping AWS's message: the kinds are sigv4's, except that a request
+// without a signature has no token at all for AMP. Errors of the
+// credential store pass through.
 func fromSigV4(err error) error {
 	var e *sigv4.Error
 	if !errors.As(err, &e) {
 		return err
 	}
-	var kind error
-	switch {
-	case errors.Is(e.Kind, sigv4.ErrMissingSignature):
+	kind := e.Kind
+	if errors.Is(kind, sigv4.ErrMissingSignature) {
 		kind = ErrMissingToken
-	case errors.Is(e.Kind, sigv4.ErrIncompleteSignature):
-		kind = ErrIncompleteSignature
-	case errors.Is(e.Kind, sigv4.ErrSignatureExpired):
-		kind = ErrSignatureExpired
-	case errors.Is(e.Kind, sigv4.ErrInvalidSignature):
-		kind = ErrInvalidSignature
-	case errors.Is(e.Kind, sigv4.ErrUnrecognizedClient):
-		kind = ErrUnrecognizedClient
-	case errors.Is(e.Kind, sigv4.ErrBodyTooLarge):
-		kind = ErrBodyTooLarge
-	case errors.Is(e.Kind, sigv4.ErrUnreadableBody):
-		kind = ErrUnreadableBody
-	default:
-		return err
 	}
 	return &Error{Kind: kind, Message: e.Message}
 }

@@ -37,11 +37,12 @@ var (
 	ErrUnreadableBody = errors.New("request body could not be read")
 )
 
-// Messages AWS answers with, word for word.
+// Messages AWS answers with, word for word, for callers that refuse a
+// request in AWS's words on grounds of their own.
 const (
-	msgMissingToken     = "Missing Authentication Token"
-	msgInvalidSignature = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
-	msgUnrecognized     = "The security token included in the request is invalid."
+	MessageMissingToken       = "Missing Authentication Token"
+	MessageInvalidSignature   = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+	MessageUnrecognizedClient = "The security token included in the request is invalid."
 )
 
 // Error is a verification failure: Kind is one of the sentinel errors above,

@@ -37,7 +37,7 @@ func parseAuthorization(v string) (signatureInput, error) {
 		if strings.HasPrefix(alg, "AWS4-") {
 			return signatureInput{}, newError(ErrIncompleteSignature, "Unsupported AWS 'algorithm': '%s'.", truncate(alg))
 		}
-		return signatureInput{}, newError(ErrMissingSignature, msgMissingToken)
+		return signatureInput{}, newError(ErrMissingSignature, MessageMissingToken)
 	}
 	var cred, signed, sig string
 	var haveCred, haveSigned, haveSig bool

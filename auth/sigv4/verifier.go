@@ -173,7 +173,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request) (Result, error) 
 	case presigned:
 		in, err = parsePresigned(query)
 	default:
-		return Result{}, newError(ErrMissingSignature, msgMissingToken)
+		return Result{}, newError(ErrMissingSignature, MessageMissingToken)
 	}
 	if err != nil {
 		return Result{}, err
@@ -221,12 +221,12 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, in signatureInpu
 	cred, err := v.opts.Credentials.Lookup(ctx, in.accessKeyID)
 	if err != nil {
 		if errors.Is(err, ErrUnrecognizedClient) {
-			return Result{}, newError(ErrUnrecognizedClient, msgUnrecognized)
+			return Result{}, newError(ErrUnrecognizedClient, MessageUnrecognizedClient)
 		}
 		return Result{}, fmt.Errorf("sigv4: looking up access key: %w", err)
 	}
 	if cred.SecretAccessKey == "" {
-		return Result{}, newError(ErrUnrecognizedClient, msgUnrecognized)
+		return Result{}, newError(ErrUnrecognizedClient, MessageUnrecognizedClient)
 	}
 	var token string
 	if presigned {
@@ -235,7 +235,7 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, in signatureInpu
 		token = r.Header.Get(headerSecurityTok)
 	}
 	if !hmac.Equal([]byte(token), []byte(cred.SessionToken)) {
-		return Result{}, newError(ErrUnrecognizedClient, msgUnrecognized)
+		return Result{}, newError(ErrUnrecognizedClient, MessageUnrecognizedClient)
 	}
 
 	payloadHashes, err := v.payloadHashes(r, presigned)
@@ -258,7 +258,7 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, in signatureInpu
 			return Result{AccessKeyID: in.accessKeyID, Scope: scope, SignedAt: signedAt, Presigned: presigned}, nil
 		}
 	}
-	return Result{}, newError(ErrInvalidSignature, msgInvalidSignature)
+	return Result{}, newError(ErrInvalidSignature, MessageInvalidSignature)
 }
 
 func (v *Verifier) checkTime(signedAt time.Time, query url.Values, presigned bool) error {
