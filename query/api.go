@@ -112,7 +112,7 @@ type Options struct {
 	// engine executed, with the query samples processed (the engine's total
 	// samples). Queries rejected by max_samples_processed_error_threshold are
 	// not charged and not reported. It is called on the request's goroutine
-	// and must not block.
+	// and must not block. Source.OnQuery is called too.
 	OnQuery func(workspaceID string, samplesProcessed int64)
 }
 
@@ -183,6 +183,14 @@ type Source struct {
 	Exemplars storage.ExemplarQueryable
 	// Metadata may be nil: metadata then answers no metadata.
 	Metadata MetadataLister
+	// Limits, if set, returns the workspace's query limits in place of
+	// Options': it is called once as each request arrives, so that a
+	// changed limit applies from the next request on. It must be safe for
+	// concurrent use and must not block.
+	Limits func() Limits
+	// OnQuery, if set, is the workspace's own Options.OnQuery: it is told
+	// the query samples processed of every charged query.
+	OnQuery func(samplesProcessed int64)
 }
 
 // API serves the Prometheus HTTP API v1 for any number of workspaces with one
@@ -190,6 +198,7 @@ type Source struct {
 type API struct {
 	opts    Options
 	engine  *promql.Engine
+	engines *engines // engine and those of other limits
 	metrics *metrics
 	now     func() time.Time // the clock of query timeouts
 
@@ -198,6 +207,8 @@ type API struct {
 	// tens of milliseconds, so Handler copies it and sets the workspace's
 	// storage and engine instead of calling v1.NewAPI for each workspace.
 	template *v1.API
+	// parser is the engine's, for the checks made before the engine parses.
+	parser parser.Parser
 }
 
 // New returns an API with its engine. Its metrics are registered on
@@ -206,29 +217,45 @@ func New(opts Options) *API {
 	opts = opts.withDefaults()
 	p := parser.NewParser(parser.Options{})
 	subqueryStep := DefaultSubqueryStep.Milliseconds()
-	engine := promql.NewEngine(promql.EngineOpts{
-		Logger:                   opts.Logger.With("component", "query engine"),
-		Reg:                      opts.Registerer,
-		MaxSamples:               opts.MaxSamples,
-		Timeout:                  opts.Timeout,
-		LookbackDelta:            opts.LookbackDelta,
-		NoStepSubqueryIntervalFn: func(int64) int64 { return subqueryStep },
-		EnableAtModifier:         true,
-		EnableNegativeOffset:     true,
-		Parser:                   p,
-	})
+	newEngine := func(k engineKey, reg prometheus.Registerer) *promql.Engine {
+		return promql.NewEngine(promql.EngineOpts{
+			Logger:                   opts.Logger.With("component", "query engine"),
+			Reg:                      reg,
+			MaxSamples:               k.maxSamples,
+			Timeout:                  k.timeout,
+			LookbackDelta:            opts.LookbackDelta,
+			NoStepSubqueryIntervalFn: func(int64) int64 { return subqueryStep },
+			EnableAtModifier:         true,
+			EnableNegativeOffset:     true,
+			Parser:                   p,
+		})
+	}
+	def := engineKeyOf(opts.limits())
+	engine := newEngine(def, opts.Registerer)
 	return &API{
-		opts:     opts,
-		now:      time.Now,
-		engine:   engine,
+		opts:   opts,
+		now:    time.Now,
+		engine: engine,
+		engines: &engines{def: def, engine: engine, newFunc: func(k engineKey) *promql.Engine {
+			return newEngine(k, nil)
+		}},
 		metrics:  newMetrics(opts.Registerer),
 		template: newPrometheusAPI(opts, p),
+		parser:   p,
 	}
 }
 
 // Engine returns the PromQL engine shared by all workspaces, for callers that
 // evaluate PromQL outside HTTP (rules) with the same limits.
 func (a *API) Engine() *promql.Engine { return a.engine }
+
+// limitsOf returns the current limits of src's workspace.
+func (a *API) limitsOf(src Source) Limits {
+	if src.Limits != nil {
+		return src.Limits()
+	}
+	return a.opts.limits()
+}
 
 // noCrossOrigin matches no Origin header: AMP sends no CORS grants.
 var noCrossOrigin = regexp.MustCompile(`^$`)
@@ -314,7 +341,7 @@ func (a *API) Handler(src Source) http.Handler {
 	prom := *a.template
 	prom.Queryable = src.Queryable
 	prom.ExemplarQueryable = exemplars
-	prom.QueryEngine = &meteredEngine{api: a, workspaceID: src.ID}
+	prom.QueryEngine = &meteredEngine{api: a, src: src}
 
 	router := route.New()
 	prom.Register(router.WithPrefix(apiPrefix))

@@ -136,7 +136,7 @@ func BenchmarkChunkLimits(b *testing.B) {
 				for b.Loop() {
 					var q storage.Queryable = db
 					if counted {
-						q = limitedQueryable{db, newChunkLimiter(a.opts, bc.start, bc.end)}
+						q = limitedQueryable{db, newChunkLimiter(a.opts.limits(), bc.start, bc.end)}
 					}
 					var (
 						qry promql.Query

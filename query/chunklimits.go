@@ -55,15 +55,15 @@ type chunkLimiter struct {
 // newChunkLimiter returns the limiter of a query over [start, end]: the
 // bytes limit is per started 24 hours of that range, as AMP's is (an
 // instant query gets one day's). It returns nil when there is no limit.
-func newChunkLimiter(o Options, start, end time.Time) *chunkLimiter {
-	if o.MaxChunksPerQuery <= 0 && o.MaxBytesPerQuery <= 0 {
+func newChunkLimiter(lim Limits, start, end time.Time) *chunkLimiter {
+	if lim.MaxChunksPerQuery <= 0 && lim.MaxBytesPerQuery <= 0 {
 		return nil
 	}
-	l := &chunkLimiter{maxChunks: int64(o.MaxChunksPerQuery)}
-	if o.MaxBytesPerQuery > 0 {
+	l := &chunkLimiter{maxChunks: int64(max(lim.MaxChunksPerQuery, 0))}
+	if lim.MaxBytesPerQuery > 0 {
 		const day = 24 * time.Hour
 		days := max(1, int64((end.Sub(start)+day-1)/day))
-		l.maxBytes = o.MaxBytesPerQuery * days
+		l.maxBytes = lim.MaxBytesPerQuery * days
 	}
 	return l
 }

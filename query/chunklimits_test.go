@@ -110,7 +110,7 @@ func TestLimitedQueryableAnswersAsTheTSDB(t *testing.T) {
 	for _, q := range queries {
 		for _, at := range []time.Time{t0.Add(time.Hour + 7*time.Second), t0.Add(2*time.Hour + time.Minute), end.Add(time.Minute)} {
 			want := instant(t, a, db, q, at)
-			got := instant(t, a, limitedQueryable{db, newChunkLimiter(a.opts, at, at)}, q, at)
+			got := instant(t, a, limitedQueryable{db, newChunkLimiter(a.opts.limits(), at, at)}, q, at)
 			if got != want {
 				t.Errorf("%s at %s:\n got %.500s\nwant %.500s", q, at, got, want)
 			}
@@ -131,7 +131,7 @@ func TestLimitedQueryableAnswersAsTheTSDB(t *testing.T) {
 				}
 				return res.Value.String()
 			}
-			if got, want := run(limitedQueryable{db, newChunkLimiter(a.opts, t0, end)}), run(db); got != want {
+			if got, want := run(limitedQueryable{db, newChunkLimiter(a.opts.limits(), t0, end)}), run(db); got != want {
 				t.Errorf("range %s step %s:\n got %.500s\nwant %.500s", q, step, got, want)
 			}
 		}
@@ -330,11 +330,11 @@ func TestChunksAndBytesPerQuery(t *testing.T) {
 		if o.MaxChunksPerQuery != 2_000_000 || o.MaxBytesPerQuery != 5_000_000_000 || o.MaxSamples != 50_000_000 {
 			t.Fatalf("defaults %+v", o)
 		}
-		l := newChunkLimiter(Options{}.withDefaults(), t0, t0.Add(49*time.Hour))
+		l := newChunkLimiter(Options{}.withDefaults().limits(), t0, t0.Add(49*time.Hour))
 		if l.maxChunks != 2_000_000 || l.maxBytes != 3*5_000_000_000 {
 			t.Fatalf("limiter %+v", l)
 		}
-		if newChunkLimiter(Options{MaxChunksPerQuery: -1, MaxBytesPerQuery: -1}, t0, t0) != nil {
+		if newChunkLimiter(Options{MaxChunksPerQuery: -1, MaxBytesPerQuery: -1}.limits(), t0, t0) != nil {
 			t.Fatal("a limiter without limits")
 		}
 		_, c := chunkedFixture(t, db, Options{MaxChunksPerQuery: -1, MaxBytesPerQuery: -1})

@@ -60,34 +60,44 @@ func startFrom(ctx context.Context) (time.Time, bool) {
 // timeout counted from the request's arrival, and limits and timeouts told in
 // AMP's words.
 type meteredEngine struct {
-	api         *API
-	workspaceID string
+	api *API
+	src Source
+}
+
+// limits returns the limits of the request in ctx: those read as it arrived.
+func (e *meteredEngine) limits(ctx context.Context) Limits {
+	if l, ok := limitsFrom(ctx); ok {
+		return l
+	}
+	return e.api.limitsOf(e.src)
 }
 
 func (e *meteredEngine) NewInstantQuery(ctx context.Context, q storage.Queryable, opts promql.QueryOpts, qs string, ts time.Time) (promql.Query, error) {
-	qry, err := e.api.engine.NewInstantQuery(ctx, e.limited(q, ts, ts), opts, qs, ts)
+	l := e.limits(ctx)
+	qry, err := e.api.engines.get(l).NewInstantQuery(ctx, e.limited(q, l, ts, ts), opts, qs, ts)
 	if err != nil {
 		return nil, err
 	}
-	return e.metered(ctx, qry), nil
+	return e.metered(ctx, qry, l), nil
 }
 
 func (e *meteredEngine) NewRangeQuery(ctx context.Context, q storage.Queryable, opts promql.QueryOpts, qs string, start, end time.Time, interval time.Duration) (promql.Query, error) {
-	qry, err := e.api.engine.NewRangeQuery(ctx, e.limited(q, start, end), opts, qs, start, end, interval)
+	l := e.limits(ctx)
+	qry, err := e.api.engines.get(l).NewRangeQuery(ctx, e.limited(q, l, start, end), opts, qs, start, end, interval)
 	if err != nil {
 		return nil, err
 	}
-	return e.metered(ctx, qry), nil
+	return e.metered(ctx, qry, l), nil
 }
 
 // limited returns the storage of a query over [start, end] with its chunk
 // and byte limits.
-func (e *meteredEngine) limited(q storage.Queryable, start, end time.Time) storage.Queryable {
+func (e *meteredEngine) limited(q storage.Queryable, lim Limits, start, end time.Time) storage.Queryable {
 	cq, ok := q.(storage.ChunkQueryable)
 	if !ok {
 		return q
 	}
-	l := newChunkLimiter(e.api.opts, start, end)
+	l := newChunkLimiter(lim, start, end)
 	if l == nil {
 		return q
 	}
@@ -97,10 +107,10 @@ func (e *meteredEngine) limited(q storage.Queryable, start, end time.Time) stora
 // metered wraps a query the engine built. Building it parsed the expression,
 // which cannot be interrupted: a query whose timeout ran out meanwhile is not
 // executed, and fails as a timeout.
-func (e *meteredEngine) metered(ctx context.Context, qry promql.Query) *meteredQuery {
+func (e *meteredEngine) metered(ctx context.Context, qry promql.Query, l Limits) *meteredQuery {
 	mq := &meteredQuery{Query: qry, engine: e}
-	if start, ok := startFrom(ctx); ok {
-		mq.deadline = start.Add(e.api.opts.Timeout)
+	if start, ok := startFrom(ctx); ok && l.Timeout > 0 {
+		mq.deadline = start.Add(l.Timeout)
 		if !e.api.now().Before(mq.deadline) {
 			mq.err = promql.ErrQueryTimeout("query parsing")
 		}
@@ -167,7 +177,10 @@ func (q *meteredQuery) Exec(ctx context.Context) *promql.Result {
 
 	api.metrics.samplesProcessed.Add(float64(samples))
 	if api.opts.OnQuery != nil {
-		api.opts.OnQuery(q.engine.workspaceID, samples)
+		api.opts.OnQuery(q.engine.src.ID, samples)
+	}
+	if q.engine.src.OnQuery != nil {
+		q.engine.src.OnQuery(samples)
 	}
 	return res
 }

@@ -3,14 +3,10 @@ package query
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
-	"time"
 
-	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/route"
-	v1 "github.com/prometheus/prometheus/web/api/v1"
 	"github.com/promspace/promspace/internal/promapi"
 )
 
@@ -59,6 +55,8 @@ func newHandler(a *API, src Source, prom *route.Router) http.Handler {
 			mux.Handle(apiPrefix+p, h.checked(h.withLimits(false)))
 		case "/query_range":
 			mux.Handle(apiPrefix+p, h.checked(h.withLimits(true)))
+		case "/series", "/labels", "/label/{name}/values":
+			mux.Handle(apiPrefix+p, h.checked(h.withMetadataRange(prom)))
 		case "/status/buildinfo":
 			mux.Handle(apiPrefix+p, prom)
 		default:
@@ -72,7 +70,7 @@ func newHandler(a *API, src Source, prom *route.Router) http.Handler {
 
 // checked rejects, before Prometheus' API parses them, requests whose times
 // or PromQL break checkRequest's limits, then hands the request to next with
-// the time it arrived.
+// the time it arrived and the workspace's limits at that time.
 func (h *handler) checked(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
@@ -80,7 +78,8 @@ func (h *handler) checked(next http.Handler) http.Handler {
 			return
 		}
 		// A query's timeout counts from here, before its body is read.
-		r = r.WithContext(withStart(r.Context(), h.api.now()))
+		ctx := withStart(r.Context(), h.api.now())
+		r = r.WithContext(withQueryLimits(ctx, h.api.limitsOf(h.src)))
 		if err := h.checkRequest(r); err != nil {
 			writeError(w, http.StatusBadRequest, errorBadData, err)
 			return
@@ -105,15 +104,41 @@ func (h *handler) withLimits(rangeQuery bool) http.Handler {
 			writeError(w, http.StatusBadRequest, errorBadData, err)
 			return
 		}
+		limit := h.limits(r).MaxQueryLength
 		if rangeQuery {
-			if err := checkTimeRange(r, h.api.opts.MaxQueryLength); err != nil {
-				h.api.metrics.limitHits.WithLabelValues(limitTimeRange).Inc()
-				writeError(w, http.StatusBadRequest, errorBadData, err)
-				return
-			}
+			err = checkTimeRange(r, limit)
+		}
+		if err == nil {
+			err = checkSelectedRange(h.api.parser, r.FormValue(paramQuery), h.api.opts.LookbackDelta, limit)
+		}
+		if err != nil {
+			h.api.metrics.limitHits.WithLabelValues(limitTimeRange).Inc()
+			writeError(w, http.StatusBadRequest, errorBadData, err)
+			return
 		}
 		h.prom.ServeHTTP(w, r.WithContext(withThresholds(r.Context(), t)))
 	})
+}
+
+// withMetadataRange applies the query time range limit to a series, labels
+// or label values request, then hands it to next.
+func (h *handler) withMetadataRange(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkMetadataRange(r, h.limits(r).MaxQueryLength, h.api.now()); err != nil {
+			h.api.metrics.limitHits.WithLabelValues(limitTimeRange).Inc()
+			writeError(w, http.StatusBadRequest, errorBadData, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limits returns the limits of the workspace as r arrived.
+func (h *handler) limits(r *http.Request) Limits {
+	if l, ok := limitsFrom(r.Context()); ok {
+		return l
+	}
+	return h.api.limitsOf(h.src)
 }
 
 func thresholdParam(r *http.Request, name string) (int64, error) {
@@ -129,45 +154,6 @@ func thresholdParam(r *http.Request, name string) (int64, error) {
 		return 0, fmt.Errorf("invalid parameter %q: must be non-negative", name)
 	}
 	return v, nil
-}
-
-// checkTimeRange rejects a range query longer than limit, in Cortex's words.
-// Times that do not parse are left for Prometheus to reject.
-func checkTimeRange(r *http.Request, limit time.Duration) error {
-	if limit <= 0 {
-		return nil
-	}
-	start, err := parseTime(r.FormValue("start"))
-	if err != nil {
-		return nil
-	}
-	end, err := parseTime(r.FormValue("end"))
-	if err != nil {
-		return nil
-	}
-	if length := end.Sub(start); length > limit {
-		return fmt.Errorf("the query time range exceeds the limit (query length: %s, limit: %s)", model.Duration(length), model.Duration(limit))
-	}
-	return nil
-}
-
-// parseTime parses a time parameter as Prometheus' API does.
-func parseTime(s string) (time.Time, error) {
-	if t, err := strconv.ParseFloat(s, 64); err == nil {
-		s, ns := math.Modf(t)
-		ns = math.Round(ns*1000) / 1000
-		return time.Unix(int64(s), int64(ns*float64(time.Second))).UTC(), nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	switch s {
-	case v1.MinTime.Format(time.RFC3339Nano):
-		return v1.MinTime, nil
-	case v1.MaxTime.Format(time.RFC3339Nano):
-		return v1.MaxTime, nil
-	}
-	return time.Time{}, errors.New("cannot parse time")
 }
 
 func notFound(w http.ResponseWriter, _ *http.Request) {
