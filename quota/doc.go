@@ -12,7 +12,16 @@
 // Built: Limits with AMP's defaults (DefaultLimits), per-workspace
 // overrides (Options.Overrides), and each workspace's Quota as a workspace
 // component, which takes limitsPerLabelSet, retention and the out-of-order
-// window from the workspace's configuration. A sketch: Quota's ingest
-// Stage passes every request, and nothing meters usage or enforces a
-// limit yet.
+// window from the workspace's configuration.
+//
+// Built, ingest limits: Quota is the workspace's ingest Stage. It drops
+// series over the label limits, refuses a request over the ingestion
+// token bucket whole (429 with Retry-After; 400 over the burst), and
+// admits a series not yet active only if the workspace, its metric name
+// and each label set it matches have room, with AMP's and Cortex's texts
+// and reasons. Active series (a sample in the last 2 hours of Options.Now)
+// are counted exactly in maps sharded per workspace, purged of idle series
+// every PurgeInterval, and counted again from the TSDB when the workspace
+// opens. Limits change live with ApplyConfig; Quota.IngestUsage reports
+// the usage. Nothing meters usage yet.
 package quota

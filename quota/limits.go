@@ -47,7 +47,8 @@ const (
 // and the QSP thresholds, which are parameters of each query (the query
 // package reads them).
 //
-// Not enforced yet: the ingest stage and the query path do not read these.
+// Quota.Process enforces the ingest limits (series, labels, ingestion
+// rate); the query path does not read these yet.
 type Limits struct {
 	// MaxActiveSeries bounds the series of the workspace with a sample in
 	// the last 2 hours: "per-user series limit of N exceeded".

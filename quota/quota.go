@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +17,15 @@ import (
 // workspace.InstanceOf.
 const ComponentName = "quota"
 
+// ActiveSeriesWindow is how long a series stays active after its last
+// sample, as AMP counts active series.
+const ActiveSeriesWindow = 2 * time.Hour
+
+// PurgeInterval is how often, on the Quota's clock, the series idle for
+// ActiveSeriesWindow are forgotten: the active-series counts include
+// series idle for at most ActiveSeriesWindow + PurgeInterval.
+const PurgeInterval = time.Minute
+
 // Options configure Quotas. Zero values mean the default.
 type Options struct {
 	// Limits are the limits of a workspace that Overrides gives none.
@@ -23,17 +33,19 @@ type Options struct {
 	Limits *Limits
 	// Overrides, if set, returns the limits of the workspace id in place
 	// of Limits, as AMP raises a quota for one workspace, and false to
-	// keep Limits. It is called when the workspace opens. The
-	// configuration's quotas (see Limits) replace those it returns.
+	// keep Limits. It is called when the workspace opens and on every
+	// change of its configuration, whose quotas (see Limits) replace
+	// those it returns; the limits it returns apply at once.
 	Overrides func(workspaceID string) (Limits, bool)
 
 	// Logger defaults to discarding.
 	Logger *slog.Logger
-	// Registerer will receive the usage and rejection metrics; nil
-	// registers nowhere. Unused until metering is built.
+	// Registerer will receive the usage metrics; nil registers nowhere.
+	// The ingest limits register nothing: their rejections are ingest's
+	// discarded-samples metric, by reason.
 	Registerer prometheus.Registerer
-	// Now will be the clock of the ingestion token bucket and of active
-	// series; default time.Now. Unused until they are built.
+	// Now is the clock of the ingestion token bucket and of active
+	// series; default time.Now.
 	Now func() time.Time
 }
 
@@ -72,35 +84,70 @@ func New(opts Options) *Quotas {
 }
 
 // Component returns the workspace component whose instance for each
-// workspace is its *Quota.
+// workspace is its *Quota. Opening it counts the series of the workspace's
+// TSDB with a sample in the last ActiveSeriesWindow, so that the active
+// series survive a restart.
 func (qs *Quotas) Component() workspace.Component {
-	return workspace.NewComponent(ComponentName, func(_ context.Context, w *workspace.Workspace) (workspace.Instance, error) {
-		return qs.open(w.ID()), nil
+	return workspace.NewComponent(ComponentName, func(ctx context.Context, w *workspace.Workspace) (workspace.Instance, error) {
+		return qs.open(ctx, w)
 	})
 }
 
-func (qs *Quotas) open(id string) *Quota {
-	base := qs.opts.Limits.clone()
-	if qs.opts.Overrides != nil {
-		if l, ok := qs.opts.Overrides(id); ok {
-			base = l.clone()
-		}
+func (qs *Quotas) open(ctx context.Context, w *workspace.Workspace) (*Quota, error) {
+	q := qs.newQuota(w.ID())
+	q.w = w
+	if err := q.restore(ctx, w); err != nil {
+		return nil, err
 	}
-	return &Quota{id: id, base: base, limits: base.clone()}
+	return q, nil
 }
 
-// Quota is one workspace's quotas: its Limits and, later, its usage
-// (active series, the ingestion token bucket, samples ingested, storage
-// bytes, query samples processed). It is the workspace's instance of the
-// Quotas component and the ingest Stage that will enforce the ingest
-// limits.
+// newQuota returns the Quota of workspace id, with no storage, the limits
+// of Options and an empty configuration.
+func (qs *Quotas) newQuota(id string) *Quota {
+	q := &Quota{id: id, qs: qs, now: qs.opts.Now, active: newActiveSeries()}
+	q.nextPurge.Store(q.now().Add(PurgeInterval).UnixMilli())
+	// Options.Overrides waits for ApplyConfig, which follows at once.
+	q.setLimits(qs.opts.Limits.withConfig(workspace.Configuration{}))
+	return q
+}
+
+// limitsOf returns the limits Options give workspace id, before its
+// configuration's.
+func (qs *Quotas) limitsOf(id string) Limits {
+	if qs.opts.Overrides != nil {
+		if l, ok := qs.opts.Overrides(id); ok {
+			return l.clone()
+		}
+	}
+	return qs.opts.Limits.clone()
+}
+
+// Quota is one workspace's quotas: its Limits, the state of its ingest
+// limits (active series, the ingestion token bucket) and, later, its usage
+// metering. It is the workspace's instance of the Quotas component and the
+// ingest Stage that enforces the ingest limits (see Process).
 type Quota struct {
-	id string
-	// base is the limits from Options, before the configuration's.
-	base Limits
+	id  string
+	qs  *Quotas
+	w   *workspace.Workspace // nil for a Quota of no workspace (tests)
+	now func() time.Time
 
 	mtx    sync.RWMutex
 	limits Limits
+
+	cfg     atomic.Pointer[ingestConfig]
+	active  *activeSeries
+	bucket  tokenBucket
+	scratch sync.Pool // *ingestScratch
+
+	// nextPurge is when, in milliseconds of the clock, idle series are
+	// next purged; purgeMtx is held by the purge running, purging is
+	// true meanwhile, and purges holds the purges run in the background.
+	nextPurge atomic.Int64
+	purgeMtx  sync.Mutex
+	purging   atomic.Bool
+	purges    sync.WaitGroup
 }
 
 var (
@@ -115,21 +162,72 @@ func (q *Quota) Limits() Limits {
 	return q.limits.clone()
 }
 
-// Process implements ingest.Stage. Not enforced yet: every request passes
-// unchanged.
-func (q *Quota) Process(context.Context, ingest.Target, *ingest.Request) error {
-	return nil
+// setLimits makes l the workspace's limits, from the next request on.
+// Lowering a series limit forgets no series: it only refuses new ones.
+func (q *Quota) setLimits(l Limits) {
+	q.mtx.Lock()
+	defer q.mtx.Unlock()
+	q.limits = l.clone()
+	old := q.cfg.Load()
+	cfg := newIngestConfig(&q.limits, old)
+	q.active.setLabelSets(cfg.labelSets)
+	q.bucket.setLimits(q.now(), l.IngestionRate, l.IngestionBurst)
+	q.cfg.Store(cfg)
+	if md := q.metadata(); md != nil {
+		md.SetMaxFamilies(l.MaxMetadataFamilies)
+	}
+}
+
+// metadata returns the workspace's metadata store, nil without a
+// workspace.
+func (q *Quota) metadata() *workspace.MetadataStore {
+	if q.w == nil {
+		return nil
+	}
+	return q.w.Metadata()
 }
 
 // ApplyConfig takes the quotas the workspace's configuration holds
-// (limitsPerLabelSet, the out-of-order window, retention) into Limits.
+// (limitsPerLabelSet, the out-of-order window, retention) into Limits,
+// over those of Options.Overrides (asked again) or Options.Limits, and
+// applies them to the running workspace.
 func (q *Quota) ApplyConfig(c workspace.Configuration) error {
-	l := q.base.withConfig(c)
-	q.mtx.Lock()
-	q.limits = l
-	q.mtx.Unlock()
+	q.setLimits(q.qs.limitsOf(q.id).withConfig(c))
 	return nil
 }
 
-// Close releases nothing yet: a Quota holds no goroutine or metric.
-func (q *Quota) Close() error { return nil }
+// Close waits for a purge of idle series running in the background.
+func (q *Quota) Close() error {
+	q.purges.Wait()
+	return nil
+}
+
+// purgeIfDue forgets the series idle for ActiveSeriesWindow if the last
+// purge is PurgeInterval old. With wait, the purge runs before it returns,
+// and so does one already running; otherwise it runs in the background.
+func (q *Quota) purgeIfDue(now time.Time, wait bool) {
+	ms := now.UnixMilli()
+	next := q.nextPurge.Load()
+	if ms >= next && q.nextPurge.CompareAndSwap(next, ms+PurgeInterval.Milliseconds()) && q.purgeMtx.TryLock() {
+		q.purging.Store(true)
+		run := func() {
+			defer q.purgeMtx.Unlock()
+			defer q.purging.Store(false)
+			q.active.purge(ms - ActiveSeriesWindow.Milliseconds())
+		}
+		if wait {
+			run()
+			return
+		}
+		q.purges.Go(run)
+	}
+	if wait {
+		q.awaitPurge()
+	}
+}
+
+// awaitPurge waits for the purge running, if any.
+func (q *Quota) awaitPurge() {
+	q.purgeMtx.Lock()
+	q.purgeMtx.Unlock() //nolint:staticcheck // an empty critical section: a wait
+}
