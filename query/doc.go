@@ -10,8 +10,12 @@
 // at /api/v1/. The endpoints themselves are Prometheus' own (web/api/v1); this
 // package adds what AMP adds on top of them:
 //
-//   - the query time range limit of query_range (32 days by default),
-//     answered with Cortex's 400 "the query time range exceeds the limit";
+//   - the query time range limit (32 days by default), answered with
+//     Cortex's 400 "the query time range exceeds the limit": on the range
+//     of query_range, on the time the selectors of query and query_range
+//     read (ranges, offsets, subqueries and @ included, overlaps counted
+//     once, as Cortex's query frontend measures it), and on series, labels
+//     and label values requests that give a start;
 //   - limits on PromQL checked before it is parsed, on every endpoint that
 //     parses a query or match[] selectors: its size (128 KiB by default,
 //     400 "the raw query size in bytes exceeds the limit", Mimir's words)
@@ -38,7 +42,13 @@
 //     max_samples_processed_error_threshold parameters of query and
 //     query_range, measured on the engine's total samples;
 //   - query samples processed (QSP) per workspace, reported to Options.OnQuery
-//     for metering;
+//     and Source.OnQuery for metering;
+//   - per-workspace limits: a Source's Limits function gives its workspace's
+//     samples, chunks and bytes per query, time range and timeout, read as
+//     each request arrives, so that an override applies without a restart
+//     (Options' values otherwise). The engine holds the samples limit and
+//     the timeout, so workspaces whose values differ from Options' get an
+//     engine of their own, one per distinct pair;
 //   - metric metadata from the workspace's metadata store rather than from
 //     scrape targets.
 //

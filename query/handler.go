@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/common/route"
 	"github.com/promspace/promspace/internal/promapi"
@@ -109,7 +110,7 @@ func (h *handler) withLimits(rangeQuery bool) http.Handler {
 			err = checkTimeRange(r, limit)
 		}
 		if err == nil {
-			err = checkSelectedRange(h.api.parser, r.FormValue(paramQuery), h.api.opts.LookbackDelta, limit)
+			err = checkSelectedRange(h.api.parser, r, rangeQuery, h.arrival(r), h.api.opts.LookbackDelta, limit)
 		}
 		if err != nil {
 			h.api.metrics.limitHits.WithLabelValues(limitTimeRange).Inc()
@@ -124,13 +125,21 @@ func (h *handler) withLimits(rangeQuery bool) http.Handler {
 // or label values request, then hands it to next.
 func (h *handler) withMetadataRange(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := checkMetadataRange(r, h.limits(r).MaxQueryLength, h.api.now()); err != nil {
+		if err := checkMetadataRange(r, h.limits(r).MaxQueryLength, h.arrival(r)); err != nil {
 			h.api.metrics.limitHits.WithLabelValues(limitTimeRange).Inc()
 			writeError(w, http.StatusBadRequest, errorBadData, err)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// arrival returns when r arrived, the now of its checks.
+func (h *handler) arrival(r *http.Request) time.Time {
+	if t, ok := startFrom(r.Context()); ok {
+		return t
+	}
+	return h.api.now()
 }
 
 // limits returns the limits of the workspace as r arrived.

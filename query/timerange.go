@@ -44,16 +44,30 @@ func checkTimeRange(r *http.Request, limit time.Duration) error {
 // checkSelectedRange rejects a query whose selectors span more time than
 // limit, as Cortex's query frontend does for instant and range queries: an
 // instant query of rate(x[40d]) or max_over_time(x[40d:1h]) reads 40 days.
-// An expression that does not parse is left for Prometheus to reject.
-func checkSelectedRange(p parser.Parser, qs string, lookback, limit time.Duration) error {
+// The selectors are measured at the instant query's time or the range
+// query's end (as Cortex measures, but at an instant that an @ modifier can
+// share). An expression or time that does not parse is left for Prometheus
+// to reject.
+func checkSelectedRange(p parser.Parser, r *http.Request, rangeQuery bool, now time.Time, lookback, limit time.Duration) error {
+	qs := r.FormValue(paramQuery)
 	if limit <= 0 || qs == "" {
 		return nil
+	}
+	at, param := now, "time"
+	if rangeQuery {
+		param = "end"
+	}
+	if s := r.FormValue(param); s != "" {
+		var err error
+		if at, err = parseTime(s); err != nil {
+			return nil
+		}
 	}
 	expr, err := p.ParseExpr(qs)
 	if err != nil {
 		return nil
 	}
-	if length := selectedLength(expr, lookback); length > limit {
+	if length := selectedLength(expr, at.UnixMilli(), lookback); length > limit {
 		return errQueryTooLong(length, limit)
 	}
 	return nil
@@ -88,13 +102,13 @@ func checkMetadataRange(r *http.Request, limit time.Duration, now time.Time) err
 }
 
 // selectedLength returns how much time the selectors of expr read when it is
-// evaluated at one instant, Cortex's measure of an expression's length: each
-// selector reads its range, or the lookback delta for an instant selector,
-// before the instant, moved back by its offset and by the offsets and ranges
-// of the subqueries around it, or pinned by an @ modifier. Time read by
-// several selectors counts once.
-func selectedLength(expr parser.Expr, lookback time.Duration) time.Duration {
-	type span struct{ from, to int64 } // milliseconds from the instant
+// evaluated at the instant at (in milliseconds), Cortex's measure of an
+// expression's length: each selector reads its range, or the lookback delta
+// for an instant selector, before the instant, moved back by its offset and
+// by the offsets and ranges of the subqueries around it, or pinned by an @
+// modifier. Time read by several selectors counts once.
+func selectedLength(expr parser.Expr, at int64, lookback time.Duration) time.Duration {
+	type span struct{ from, to int64 } // milliseconds
 	var spans []span
 	parser.Inspect(expr, func(node parser.Node, path []parser.Node) error {
 		var (
@@ -119,7 +133,7 @@ func selectedLength(expr parser.Expr, lookback time.Duration) time.Duration {
 		// The subqueries around the selector, outermost first: an @ on one
 		// pins it, and what those outside it added no longer counts.
 		var (
-			at               *int64
+			pinned           *int64
 			subOffset, subRn time.Duration
 		)
 		for _, p := range path {
@@ -128,18 +142,18 @@ func selectedLength(expr parser.Expr, lookback time.Duration) time.Duration {
 				continue
 			}
 			if sq.Timestamp != nil {
-				at, subOffset, subRn = sq.Timestamp, 0, 0
+				pinned, subOffset, subRn = sq.Timestamp, 0, 0
 			}
 			subOffset += sq.OriginalOffset
 			subRn += sq.Range
 		}
-		var from, to int64
+		from, to := at, at
 		switch {
 		case vs.Timestamp != nil:
 			from, to = *vs.Timestamp, *vs.Timestamp
 		default:
-			if at != nil {
-				from, to = *at, *at
+			if pinned != nil {
+				from, to = *pinned, *pinned
 			}
 			to -= subOffset.Milliseconds()
 			from -= (subOffset + subRn).Milliseconds()
