@@ -7,22 +7,46 @@ import "sync"
 // and so does each querier it opens) without deadlocking against a closer
 // that waits: once closing starts, new holds are refused at once instead of
 // queueing, and the closer waits only for the holds already taken.
+//
+// There is one exception, for the inner holds of the workspace's appenders
+// and queriers (acquireInner): those are taken as long as an outer hold
+// (acquire, that is Workspace.Acquire and Registry.Resolve) is held, closing
+// or not, since the TSDB stays open until that one is released. A request
+// that resolved a workspace can thus use its storage until it is done,
+// whenever the deletion starts. Outer holds are refused once closing, so
+// the closer still waits for a bounded time: inner holds cannot keep each
+// other going once the last outer one is released.
 type holds struct {
-	mtx     sync.Mutex
-	n       int
-	closing bool
+	mtx sync.Mutex
+	// n counts every hold, outer the outer ones among them.
+	n, outer int
+	closing  bool
 	// drained is closed when n drops to zero once closing; closed is
 	// closed once the closer is done.
 	drained chan struct{}
 	closed  chan struct{}
 }
 
-// acquire takes a hold if the holds are not closing and usable says the
-// workspace can be used; it is called with the holds locked.
+// acquire takes an outer hold if the holds are not closing and usable says
+// the workspace can be used; it is called with the holds locked. release
+// releases it.
 func (h *holds) acquire(usable func() bool) bool {
 	h.mtx.Lock()
 	defer h.mtx.Unlock()
 	if h.closing || !usable() {
+		return false
+	}
+	h.n++
+	h.outer++
+	return true
+}
+
+// acquireInner takes an inner hold: as acquire does, or else while an
+// outer hold is held. releaseInner releases it.
+func (h *holds) acquireInner(usable func() bool) bool {
+	h.mtx.Lock()
+	defer h.mtx.Unlock()
+	if h.outer == 0 && (h.closing || !usable()) {
 		return false
 	}
 	h.n++
@@ -32,6 +56,17 @@ func (h *holds) acquire(usable func() bool) bool {
 func (h *holds) release() {
 	h.mtx.Lock()
 	defer h.mtx.Unlock()
+	h.outer--
+	h.releaseLocked()
+}
+
+func (h *holds) releaseInner() {
+	h.mtx.Lock()
+	defer h.mtx.Unlock()
+	h.releaseLocked()
+}
+
+func (h *holds) releaseLocked() {
 	h.n--
 	if h.n == 0 && h.drained != nil {
 		close(h.drained)

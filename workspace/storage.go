@@ -3,6 +3,7 @@ package workspace
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/histogram"
@@ -14,8 +15,11 @@ import (
 // its rules manager take as it is. Each appender and querier holds the
 // workspace open (see Acquire) until Commit, Rollback or Close, so that a
 // deletion or Registry.Close waits for it instead of closing the TSDB under
-// it; once the workspace is closing, new ones fail with an error wrapping
-// ErrNotFound.
+// it. Once the workspace is being deleted or closed, new ones fail with an
+// error wrapping ErrNotFound, but for those opened while a request still
+// holds the workspace (Acquire, Registry.Resolve): the request's own, as
+// the query API and the ingest endpoint open while serving it, which must
+// not fail halfway through it.
 var (
 	_ storage.AppendableV2            = (*Workspace)(nil)
 	_ storage.SampleAndChunkQueryable = (*Workspace)(nil)
@@ -28,12 +32,22 @@ func (w *Workspace) errClosing() error {
 	return fmt.Errorf("workspace %s is not open: %w", w.id, ErrNotFound)
 }
 
+// hold holds w for one of its appenders or queriers: as Acquire does, or
+// else while a request holds w (see holds).
+func (w *Workspace) hold() (release func(), ok bool) {
+	if !w.holds.acquireInner(func() bool { return w.db.Load() != nil && w.usable() == nil }) {
+		return nil, false
+	}
+	var once sync.Once
+	return func() { once.Do(w.holds.releaseInner) }, true
+}
+
 // AppenderV2 implements storage.AppendableV2. Its appenders' commits are
 // ordered by a lock of the workspace, so that a crash loses no committed
 // sample (see orderedAppendable). The appender implements
 // storage.ExemplarAppenderV2 too.
 func (w *Workspace) AppenderV2(ctx context.Context) storage.AppenderV2 {
-	release, ok := w.Acquire()
+	release, ok := w.hold()
 	if !ok {
 		return failedAppender{w.errClosing()}
 	}
@@ -68,7 +82,7 @@ func (a failedAppender) Rollback() error { return nil }
 
 // Querier implements storage.Queryable over the workspace's TSDB.
 func (w *Workspace) Querier(mint, maxt int64) (storage.Querier, error) {
-	release, ok := w.Acquire()
+	release, ok := w.hold()
 	if !ok {
 		return nil, w.errClosing()
 	}
@@ -92,7 +106,7 @@ func (q heldQuerier) Close() error {
 
 // ChunkQuerier implements storage.ChunkQueryable over the workspace's TSDB.
 func (w *Workspace) ChunkQuerier(mint, maxt int64) (storage.ChunkQuerier, error) {
-	release, ok := w.Acquire()
+	release, ok := w.hold()
 	if !ok {
 		return nil, w.errClosing()
 	}
@@ -118,7 +132,7 @@ func (q heldChunkQuerier) Close() error {
 // workspace's exemplar storage. Prometheus' exemplar queriers are not
 // closed, so the workspace is held for each Select instead.
 func (w *Workspace) ExemplarQuerier(ctx context.Context) (storage.ExemplarQuerier, error) {
-	release, ok := w.Acquire()
+	release, ok := w.hold()
 	if !ok {
 		return nil, w.errClosing()
 	}
@@ -132,7 +146,7 @@ type exemplarQuerier struct {
 }
 
 func (q exemplarQuerier) Select(start, end int64, matchers ...[]*labels.Matcher) ([]exemplar.QueryResult, error) {
-	release, ok := q.w.Acquire()
+	release, ok := q.w.hold()
 	if !ok {
 		return nil, q.w.errClosing()
 	}
