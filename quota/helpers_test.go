@@ -62,7 +62,13 @@ type env struct {
 // opts has one.
 func newEnv(t *testing.T, opts quota.Options) *env {
 	t.Helper()
-	e := &env{t: t, clock: newClock(), dir: t.TempDir(), opts: opts}
+	return newEnvClock(t, newClock(), opts)
+}
+
+// newEnvClock opens an env on clock.
+func newEnvClock(t *testing.T, clock *fakeClock, opts quota.Options) *env {
+	t.Helper()
+	e := &env{t: t, clock: clock, dir: t.TempDir(), opts: opts}
 	if e.opts.Now == nil {
 		e.opts.Now = e.clock.Now
 	}
