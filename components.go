@@ -20,12 +20,14 @@ const (
 // components are the Service's own workspace components, opened in this
 // order for every workspace before those of Options.Workspace.Components:
 // the HA tracker and the quotas first, since the ingest endpoint runs them
-// as its workspace's pipeline (dedupe first, then quota), then the query
-// API and the rules manager.
+// as its workspace's pipeline (dedupe first, then quota), and the usage
+// meter, which the query API reports to; then the ingest endpoint, the
+// query API and the rules manager.
 func (s *Service) components() []workspace.Component {
 	return []workspace.Component{
 		s.trackers.Component(),
 		s.quotas.Component(),
+		s.meters.Component(),
 		workspace.NewComponent(ingestComponent, func(_ context.Context, w *workspace.Workspace) (workspace.Instance, error) {
 			var stages []ingest.Stage
 			if t, ok := workspace.InstanceOf[*dedupe.Tracker](w, dedupe.ComponentName); ok {
@@ -37,9 +39,18 @@ func (s *Service) components() []workspace.Component {
 			return ingestInstance{s.ingest.Open(ingest.Target{ID: w.ID(), Appendable: w, Metadata: w.Metadata(), Pipeline: stages})}, nil
 		}),
 		workspace.NewComponent(queryComponent, func(_ context.Context, w *workspace.Workspace) (workspace.Instance, error) {
+			src := query.Source{ID: w.ID(), Queryable: w, Exemplars: w, Metadata: w.Metadata()}
+			// The workspace's own query limits, read as each request
+			// arrives, so that an override applies to the next query.
+			if q, ok := workspace.InstanceOf[*quota.Quota](w, quota.ComponentName); ok {
+				src.Limits = q.QueryLimits
+			}
+			if m, ok := workspace.InstanceOf[*quota.Meter](w, quota.MeterComponentName); ok {
+				src.OnQuery = m.ObserveQuery
+			}
 			// Built once per workspace: Prometheus' API object is costly
 			// enough not to build per request.
-			h := s.query.Handler(query.Source{ID: w.ID(), Queryable: w, Exemplars: w, Metadata: w.Metadata()})
+			h := s.query.Handler(src)
 			return queryInstance{http.StripPrefix("/workspaces/"+w.ID(), h)}, nil
 		}),
 		s.rules.Component(),

@@ -70,6 +70,7 @@ type Service struct {
 	ingest   *ingest.Handler
 	query    *query.API
 	quotas   *quota.Quotas
+	meters   *quota.Meters
 	trackers *dedupe.Trackers
 	rules    *rules.Managers
 	handler  http.Handler
@@ -127,6 +128,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		quotas:   quota.New(quotaOpts),
 		trackers: trackers,
 	}
+	s.meters = quota.NewMeters(quota.MeterOptions{Registerer: reg, Ingest: s.ingest, Now: quotaOpts.Now})
 	rulesOpts := opts.Rules
 	rulesOpts.Logger = logger.With("component", "rules")
 	rulesOpts.Registerer = reg

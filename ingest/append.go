@@ -66,6 +66,7 @@ func (h *Handler) append(ctx context.Context, t Target, req *Request, res *respo
 	if err := app.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	h.metrics.observeWritten(t.ID, res.samples, res.histograms)
 	if t.Metadata != nil {
 		setMetadata(t.Metadata, req)
 	}

@@ -4,16 +4,19 @@ import (
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 type metrics struct {
-	requests   *prometheus.CounterVec
-	duration   *prometheus.HistogramVec
-	samples    *prometheus.CounterVec
-	histograms *prometheus.CounterVec
-	exemplars  *prometheus.CounterVec
-	metadata   *prometheus.CounterVec
-	discarded  *prometheus.CounterVec
+	requests          *prometheus.CounterVec
+	duration          *prometheus.HistogramVec
+	samples           *prometheus.CounterVec
+	histograms        *prometheus.CounterVec
+	exemplars         *prometheus.CounterVec
+	metadata          *prometheus.CounterVec
+	discarded         *prometheus.CounterVec
+	writtenSamples    *prometheus.CounterVec
+	writtenHistograms *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -64,11 +67,34 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name:      "discarded_samples_total",
 			Help:      "Float and histogram samples rejected by validation, the pipeline or the TSDB, by reason.",
 		}, []string{"workspace", "reason"}),
+		writtenSamples: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "promspace",
+			Subsystem: "ingest",
+			Name:      "written_samples_total",
+			Help:      "Float samples written to the workspace's TSDB: AMP's samples ingested, with written histograms.",
+		}, []string{"workspace"}),
+		writtenHistograms: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "promspace",
+			Subsystem: "ingest",
+			Name:      "written_histograms_total",
+			Help:      "Native histogram samples written to the workspace's TSDB.",
+		}, []string{"workspace"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration, m.samples, m.histograms, m.exemplars, m.metadata, m.discarded)
+		reg.MustRegister(m.requests, m.duration, m.samples, m.histograms, m.exemplars, m.metadata, m.discarded,
+			m.writtenSamples, m.writtenHistograms)
 	}
 	return m
+}
+
+// observeWritten counts the samples and histograms of a committed request.
+func (m *metrics) observeWritten(workspace string, samples, histograms int) {
+	if samples > 0 {
+		m.writtenSamples.WithLabelValues(workspace).Add(float64(samples))
+	}
+	if histograms > 0 {
+		m.writtenHistograms.WithLabelValues(workspace).Add(float64(histograms))
+	}
 }
 
 func (m *metrics) observeReceived(workspace string, r *Request) {
@@ -100,4 +126,66 @@ func (m *metrics) forget(workspace string) {
 	m.exemplars.DeletePartialMatch(l)
 	m.metadata.DeletePartialMatch(l)
 	m.discarded.DeletePartialMatch(l)
+	m.writtenSamples.DeletePartialMatch(l)
+	m.writtenHistograms.DeletePartialMatch(l)
+}
+
+// Usage is what a workspace sent over remote write and what of it was
+// stored, as counted by the Handler's metrics since its endpoint opened in
+// this process (see Endpoint.Close): the samples-ingested meter of AMP's
+// billing is WrittenSamples + WrittenHistograms.
+type Usage struct {
+	ReceivedSamples, ReceivedHistograms int64
+	WrittenSamples, WrittenHistograms   int64
+	// DiscardedSamples counts the float and histogram samples refused, by
+	// reason (the discard reasons above and those of pipeline stages).
+	DiscardedSamples map[string]int64
+}
+
+// Usage returns the usage of the workspace id. It reads the metrics
+// without creating series for a workspace that has none, in time that
+// grows with the number of workspaces: it is for views, not hot paths.
+func (h *Handler) Usage(id string) Usage {
+	m := h.metrics
+	u := Usage{
+		ReceivedSamples:    int64(counterOf(m.samples, id)[""]),
+		ReceivedHistograms: int64(counterOf(m.histograms, id)[""]),
+		WrittenSamples:     int64(counterOf(m.writtenSamples, id)[""]),
+		WrittenHistograms:  int64(counterOf(m.writtenHistograms, id)[""]),
+		DiscardedSamples:   map[string]int64{},
+	}
+	for reason, v := range counterOf(m.discarded, id) {
+		u.DiscardedSamples[reason] = int64(v)
+	}
+	return u
+}
+
+// counterOf returns the values of c's series whose workspace label is id,
+// by the value of their other label ("" when there is none).
+func counterOf(c *prometheus.CounterVec, id string) map[string]float64 {
+	ch := make(chan prometheus.Metric)
+	go func() {
+		c.Collect(ch)
+		close(ch)
+	}()
+	out := map[string]float64{}
+	var pb dto.Metric
+	for metric := range ch {
+		pb.Reset()
+		if metric.Write(&pb) != nil {
+			continue
+		}
+		ours, other := false, ""
+		for _, lp := range pb.GetLabel() {
+			if lp.GetName() == "workspace" {
+				ours = lp.GetValue() == id
+			} else {
+				other = lp.GetValue()
+			}
+		}
+		if ours {
+			out[other] += pb.GetCounter().GetValue()
+		}
+	}
+	return out
 }
