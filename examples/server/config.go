@@ -2,14 +2,23 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
 
+	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/promspace/promspace/auth"
+	"github.com/promspace/promspace/quota"
+	"github.com/promspace/promspace/workspace"
 )
 
 // config is the server's -config file: access control, in the shape auth
@@ -26,10 +35,15 @@ import (
 //	    account_id: "111122223333"
 //	    policy: AmazonPrometheusQueryAccess
 //
-// and where HA dedupe elects its leaders (see haTrackerConfig).
+// and where HA dedupe elects its leaders (see haTrackerConfig), and the
+// quotas of the workspaces (see limitsConfig).
 type config struct {
 	*auth.Config `yaml:",inline"`
 	HATracker    haTrackerConfig `yaml:"ha_tracker,omitempty"`
+	Limits       limitsConfig    `yaml:"limits,omitempty"`
+	// Overrides are the limits of one workspace, by id or alias, over
+	// Limits.
+	Overrides map[string]limitsConfig `yaml:"overrides,omitempty"`
 }
 
 // loadConfig reads the file at path; an empty path is an empty config.
@@ -49,7 +63,7 @@ func loadConfig(path string) (config, error) {
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
 		return config{}, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := errors.Join(c.Config.Validate(), c.HATracker.validate()); err != nil {
+	if err := errors.Join(c.Config.Validate(), c.HATracker.validate(), c.validateLimits()); err != nil {
 		return config{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
@@ -115,6 +129,190 @@ func (h haTrackerConfig) validate() error {
 		}
 	default:
 		return fmt.Errorf("ha_tracker: kv %q is neither memory nor etcd", h.KV)
+	}
+	return nil
+}
+
+// limitsConfig is the limits section, the quotas of every workspace over
+// AMP's defaults, and each entry of overrides, the quotas of one workspace
+// (named by id, or else by alias) over the limits section. A quota left out
+// keeps the value beneath it; 0 means no limit. Durations are Prometheus'
+// (1m, 32d):
+//
+//	limits:
+//	  max_active_series: 5000000
+//	  ingestion_rate: 200000
+//	overrides:
+//	  default:                 # the alias of the default workspace
+//	    max_active_series: 10000000
+//	    query_timeout: 2m
+//
+// Retention, the out-of-order window and limitsPerLabelSet are each
+// workspace's configuration (UpdateWorkspaceConfiguration), not the file's.
+type limitsConfig struct {
+	MaxActiveSeries          *int            `yaml:"max_active_series,omitempty"`
+	MaxActiveSeriesPerMetric *int            `yaml:"max_active_series_per_metric,omitempty"`
+	IngestionRate            *float64        `yaml:"ingestion_rate,omitempty"`
+	IngestionBurst           *int            `yaml:"ingestion_burst,omitempty"`
+	MaxLabelsPerSeries       *int            `yaml:"max_labels_per_series,omitempty"`
+	MaxLabelNameLength       *int            `yaml:"max_label_name_length,omitempty"`
+	MaxLabelValueLength      *int            `yaml:"max_label_value_length,omitempty"`
+	MaxHAClusters            *int            `yaml:"max_ha_clusters,omitempty"`
+	MaxMetadataFamilies      *int            `yaml:"max_metadata_families,omitempty"`
+	MaxSamplesPerQuery       *int            `yaml:"max_samples_per_query,omitempty"`
+	MaxChunksPerQuery        *int            `yaml:"max_chunks_per_query,omitempty"`
+	MaxBytesPerQuery         *int64          `yaml:"max_bytes_per_query,omitempty"`
+	MaxQueryLength           *model.Duration `yaml:"max_query_length,omitempty"`
+	QueryTimeout             *model.Duration `yaml:"query_timeout,omitempty"`
+	MaxRules                 *int            `yaml:"max_rules,omitempty"`
+	MaxActiveAlerts          *int            `yaml:"max_active_alerts,omitempty"`
+}
+
+// over returns l with the quotas c sets.
+func (c limitsConfig) over(l quota.Limits) quota.Limits {
+	set := func(dst *int, v *int) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&l.MaxActiveSeries, c.MaxActiveSeries)
+	set(&l.MaxActiveSeriesPerMetric, c.MaxActiveSeriesPerMetric)
+	set(&l.IngestionBurst, c.IngestionBurst)
+	set(&l.MaxLabelsPerSeries, c.MaxLabelsPerSeries)
+	set(&l.MaxLabelNameLength, c.MaxLabelNameLength)
+	set(&l.MaxLabelValueLength, c.MaxLabelValueLength)
+	set(&l.MaxHAClusters, c.MaxHAClusters)
+	set(&l.MaxMetadataFamilies, c.MaxMetadataFamilies)
+	set(&l.MaxSamplesPerQuery, c.MaxSamplesPerQuery)
+	set(&l.MaxChunksPerQuery, c.MaxChunksPerQuery)
+	set(&l.MaxRules, c.MaxRules)
+	set(&l.MaxActiveAlerts, c.MaxActiveAlerts)
+	if c.IngestionRate != nil {
+		l.IngestionRate = *c.IngestionRate
+	}
+	if c.MaxBytesPerQuery != nil {
+		l.MaxBytesPerQuery = *c.MaxBytesPerQuery
+	}
+	if c.MaxQueryLength != nil {
+		l.MaxQueryLength = time.Duration(*c.MaxQueryLength)
+	}
+	if c.QueryTimeout != nil {
+		l.QueryTimeout = time.Duration(*c.QueryTimeout)
+	}
+	return l
+}
+
+// validate rejects negative quotas, naming the section.
+func (c limitsConfig) validate(section string) error {
+	var bad []string
+	for name, v := range map[string]float64{
+		"max_active_series":            float64(deref(c.MaxActiveSeries)),
+		"max_active_series_per_metric": float64(deref(c.MaxActiveSeriesPerMetric)),
+		"ingestion_rate":               deref(c.IngestionRate),
+		"ingestion_burst":              float64(deref(c.IngestionBurst)),
+		"max_labels_per_series":        float64(deref(c.MaxLabelsPerSeries)),
+		"max_label_name_length":        float64(deref(c.MaxLabelNameLength)),
+		"max_label_value_length":       float64(deref(c.MaxLabelValueLength)),
+		"max_ha_clusters":              float64(deref(c.MaxHAClusters)),
+		"max_metadata_families":        float64(deref(c.MaxMetadataFamilies)),
+		"max_samples_per_query":        float64(deref(c.MaxSamplesPerQuery)),
+		"max_chunks_per_query":         float64(deref(c.MaxChunksPerQuery)),
+		"max_bytes_per_query":          float64(deref(c.MaxBytesPerQuery)),
+		"max_rules":                    float64(deref(c.MaxRules)),
+		"max_active_alerts":            float64(deref(c.MaxActiveAlerts)),
+	} {
+		if v < 0 {
+			bad = append(bad, name)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.Sort(bad)
+	return fmt.Errorf("%s: %s must not be negative (0 is no limit)", section, strings.Join(bad, ", "))
+}
+
+func deref[T int | int64 | float64](p *T) T {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func (c config) validateLimits() error {
+	errs := []error{c.Limits.validate("limits")}
+	for _, key := range slices.Sorted(maps.Keys(c.Overrides)) {
+		errs = append(errs, c.Overrides[key].validate("overrides: "+key))
+	}
+	return errors.Join(errs...)
+}
+
+// quotaLimits returns the limits of every workspace: AMP's defaults under
+// the limits section.
+func (c config) quotaLimits() quota.Limits { return c.Limits.over(quota.DefaultLimits()) }
+
+// quotaOverrides returns the quota.Options.Overrides of the overrides
+// section: an entry named by the workspace's id, or else by its alias.
+// Aliases are looked up in the registry that setRegistry gives it: until
+// then only ids match.
+func (c config) quotaOverrides() *overrides {
+	return &overrides{base: c.quotaLimits(), entries: c.Overrides}
+}
+
+// overrides is the overrides section for a running service.
+type overrides struct {
+	base     quota.Limits
+	entries  map[string]limitsConfig
+	registry atomic.Pointer[workspace.Registry]
+}
+
+// limits is a quota.Options.Overrides.
+func (o *overrides) limits(id string) (quota.Limits, bool) {
+	if e, ok := o.entries[id]; ok {
+		return e.over(o.base), true
+	}
+	r := o.registry.Load()
+	if r == nil {
+		return quota.Limits{}, false
+	}
+	w, err := r.Describe(context.Background(), id)
+	if err != nil || w.Alias() == "" {
+		return quota.Limits{}, false
+	}
+	if e, ok := o.entries[w.Alias()]; ok {
+		return e.over(o.base), true
+	}
+	return quota.Limits{}, false
+}
+
+// setRegistry makes aliases match, and applies their entries to the
+// workspaces the registry reopened before it was there to look them up in.
+// Nothing is served yet when it is called.
+func (o *overrides) setRegistry(ctx context.Context, r *workspace.Registry, accounts []string) error {
+	o.registry.Store(r)
+	slices.Sort(accounts)
+	for _, acct := range slices.Compact(accounts) {
+		in := workspace.ListInput{Account: acct, MaxResults: workspace.MaxMaxResults}
+		for {
+			out, err := r.List(ctx, in)
+			if err != nil {
+				return err
+			}
+			for _, w := range out.Workspaces {
+				if _, ok := o.entries[w.Alias()]; w.Alias() == "" || !ok {
+					continue
+				}
+				if q, ok := workspace.InstanceOf[*quota.Quota](w, quota.ComponentName); ok {
+					if err := q.ApplyConfig(w.Config()); err != nil {
+						return fmt.Errorf("limits of workspace %s: %w", w.ID(), err)
+					}
+				}
+			}
+			if out.NextToken == "" {
+				break
+			}
+			in.NextToken = out.NextToken
+		}
 	}
 	return nil
 }

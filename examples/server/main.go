@@ -120,6 +120,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, started chan<- st
 	// WAL replays and compactions are the TSDB's business: shown with
 	// -log.level=debug, they stay out of the way of the start-up summary.
 	opts.Workspace.TSDBLogger = slog.New(demoteInfo{logger.Handler()}).With("component", "tsdb")
+	limits, overrides := conf.quotaLimits(), conf.quotaOverrides()
+	opts.Quota.Limits, opts.Quota.Overrides = &limits, overrides.limits
+	if len(conf.Overrides) > 0 {
+		logger.Info("Workspace limits overridden by the config", "workspaces", len(conf.Overrides))
+	}
 	svc, err := promspace.New(ctx, opts)
 	if err != nil {
 		return err
@@ -140,6 +145,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, started chan<- st
 		}
 	}()
 
+	if err := overrides.setRegistry(ctx, svc.Registry(), append(conf.accounts(), *account)); err != nil {
+		return err
+	}
 	ws, err := svc.EnsureWorkspace(ctx, *alias)
 	if err != nil {
 		return fmt.Errorf("default workspace: %w", err)
