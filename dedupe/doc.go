@@ -2,16 +2,20 @@
 // labelled with the same cluster and different __replica__ values, of which
 // one replica per cluster is elected leader and ingested, with failover after
 // 30 s without samples from it. Election state lives in a KV store: in
-// memory for one process, etcd for several.
+// memory for one process (NewMemoryKV), etcd for several (NewEtcdKV).
 //
-// It plugs into the ingest pipeline between decoding and the TSDB appender.
-// It does not own the per-workspace quota on HA clusters (package quota
-// holds the limit; the tracker will apply it) or the discarded-samples
-// metric (package ingest counts what a stage drops).
+// Trackers gives each workspace its Tracker, an ingest.Stage that runs
+// before the quota stage: it answers a non-leader's request 202 with
+// Cortex's text, strips the replica label from the leader's series, and
+// refuses a cluster over MaxClusters with 400. Options set AMP's labels,
+// timeouts and limit for every workspace, and Options.Overrides for one.
+// The Tracker is also the http.Handler of the workspace's status page
+// (Status), and counts deduplicated samples and shows elected replicas on
+// the Registerer's metrics.
 //
-// Built: the KV interface and its exact contract, NewMemoryKV, and the
-// exported conformance test kvtest.TestKV that every KV passes; Options
-// with AMP's defaults; Trackers, whose Component gives each workspace its
-// Tracker. A sketch: the Tracker's Stage passes every request unchanged
-// (no election, no 202, __replica__ kept), and there is no etcd KV yet.
+// Every KV passes kvtest.TestKV, the exported conformance test; etcdtest
+// starts a real etcd server for tests. The package does not own the
+// discarded-samples metric (package ingest counts what a stage drops), nor
+// quota.Limits.MaxHAClusters, which the Service does not yet pass on to
+// Options.Overrides.
 package dedupe

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/promspace/promspace/ingest"
 	"github.com/promspace/promspace/workspace"
@@ -18,113 +19,15 @@ import (
 // workspace.InstanceOf.
 const ComponentName = "dedupe"
 
-// Defaults of Options: AMP's, which are Cortex's.
-const (
-	DefaultClusterLabel = "cluster"
-	DefaultReplicaLabel = "__replica__"
-	// DefaultFailoverTimeout is how long a cluster's leader may send no
-	// sample before another replica is elected.
-	DefaultFailoverTimeout = 30 * time.Second
-	// DefaultUpdateTimeout is how often, at most, the leader's last-seen
-	// time is written to the KV.
-	DefaultUpdateTimeout = 15 * time.Second
-	// DefaultMaxClusters is how many HA clusters a workspace may have
-	// (quota.DefaultMaxHAClusters).
-	DefaultMaxClusters = 500
-)
+// ReasonTooManyClusters labels the discarded-samples metric for a request
+// of a cluster over MaxClusters, as Cortex does.
+const ReasonTooManyClusters = "too_many_ha_clusters"
 
-// Options configure Trackers. Zero values mean the default.
-type Options struct {
-	// KV holds the elections of every workspace's clusters. Nil means a
-	// NewMemoryKV of the Trackers' own. A KV given is not closed.
-	KV KV
-	// ClusterLabel and ReplicaLabel name the labels of HA series: series
-	// with the same ClusterLabel value and different ReplicaLabel values
-	// are copies of each other. Default "cluster" and "__replica__". The
-	// replica label is removed before samples are stored, the cluster
-	// label kept.
-	ClusterLabel string
-	ReplicaLabel string
-	// FailoverTimeout is how long the leader of a cluster may send no
-	// sample before a request from another replica makes that one the
-	// leader. Default 30s.
-	FailoverTimeout time.Duration
-	// UpdateTimeout is the least time between two writes of a leader's
-	// last-seen time to the KV; it must be less than FailoverTimeout.
-	// Default 15s.
-	UpdateTimeout time.Duration
-	// MaxClusters is how many clusters a workspace may have; a request
-	// that would add one more answers 400 "too many HA clusters (limit:
-	// N)". Default 500.
-	MaxClusters int
-
-	// Logger defaults to discarding.
-	Logger *slog.Logger
-	// Registerer will receive the elections and deduplicated-samples
-	// metrics; nil registers nowhere. Unused until the tracker is built.
-	Registerer prometheus.Registerer
-	// Now is the clock of last-seen times and failover; default time.Now.
-	Now func() time.Time
-}
-
-// DefaultOptions returns AMP's defaults, with KV left nil (a memory KV).
-func DefaultOptions() Options {
-	return Options{
-		ClusterLabel:    DefaultClusterLabel,
-		ReplicaLabel:    DefaultReplicaLabel,
-		FailoverTimeout: DefaultFailoverTimeout,
-		UpdateTimeout:   DefaultUpdateTimeout,
-		MaxClusters:     DefaultMaxClusters,
-		Logger:          slog.New(slog.DiscardHandler),
-		Now:             time.Now,
-	}
-}
-
-func (o *Options) applyDefaults() error {
-	d := DefaultOptions()
-	if o.KV == nil {
-		o.KV = NewMemoryKV()
-	}
-	if o.ClusterLabel == "" {
-		o.ClusterLabel = d.ClusterLabel
-	}
-	if o.ReplicaLabel == "" {
-		o.ReplicaLabel = d.ReplicaLabel
-	}
-	if o.FailoverTimeout <= 0 {
-		o.FailoverTimeout = d.FailoverTimeout
-	}
-	if o.UpdateTimeout <= 0 {
-		o.UpdateTimeout = d.UpdateTimeout
-	}
-	if o.MaxClusters <= 0 {
-		o.MaxClusters = d.MaxClusters
-	}
-	if o.Logger == nil {
-		o.Logger = d.Logger
-	}
-	if o.Now == nil {
-		o.Now = d.Now
-	}
-	var errs []error
-	for _, name := range []string{o.ClusterLabel, o.ReplicaLabel} {
-		if !model.UTF8Validation.IsValidLabelName(name) {
-			errs = append(errs, fmt.Errorf("invalid label name %q", name))
-		}
-	}
-	if o.ClusterLabel == o.ReplicaLabel {
-		errs = append(errs, fmt.Errorf("cluster and replica label are both %q", o.ClusterLabel))
-	}
-	if o.UpdateTimeout >= o.FailoverTimeout {
-		errs = append(errs, fmt.Errorf("update timeout %v is not less than failover timeout %v", o.UpdateTimeout, o.FailoverTimeout))
-	}
-	return errors.Join(errs...)
-}
-
-// Trackers holds what the trackers of all workspaces share: the KV and the
-// options. Its Component gives each workspace its Tracker.
+// Trackers holds what the trackers of all workspaces share: the KV, the
+// options and the metrics. Its Component gives each workspace its Tracker.
 type Trackers struct {
-	opts Options
+	opts    Options
+	metrics *metrics
 }
 
 // New returns Trackers with the given options, or an error if they are
@@ -133,7 +36,7 @@ func New(opts Options) (*Trackers, error) {
 	if err := opts.applyDefaults(); err != nil {
 		return nil, fmt.Errorf("dedupe options: %w", err)
 	}
-	return &Trackers{opts: opts}, nil
+	return &Trackers{opts: opts, metrics: newMetrics(opts.Registerer)}, nil
 }
 
 // KV returns the KV the trackers elect leaders in.
@@ -143,36 +46,145 @@ func (ts *Trackers) KV() KV { return ts.opts.KV }
 // workspace is its *Tracker.
 func (ts *Trackers) Component() workspace.Component {
 	return workspace.NewComponent(ComponentName, func(_ context.Context, w *workspace.Workspace) (workspace.Instance, error) {
-		return &Tracker{id: w.ID(), ts: ts}, nil
+		return ts.Open(w.ID())
 	})
 }
 
-// Tracker is one workspace's HA tracker, the ingest Stage that will elect
-// a leader replica per cluster in the KV, drop the requests of the other
-// replicas with 202 and remove the replica label from the leader's series.
-// Not enforced yet: every request passes unchanged, replica label
-// included.
+// Open returns a tracker of the workspace id, as Component opens it, for a
+// host program that runs the stage in a pipeline of its own. Close it when
+// the workspace closes.
+func (ts *Trackers) Open(id string) (*Tracker, error) {
+	o, err := ts.opts.forWorkspace(id)
+	if err != nil {
+		return nil, err
+	}
+	return &Tracker{
+		id:       id,
+		prefix:   id + "/",
+		opts:     o,
+		kv:       ts.opts.KV,
+		now:      ts.opts.Now,
+		logger:   ts.opts.Logger.With("workspace", id),
+		metrics:  ts.metrics,
+		strip:    newStripper(o.ReplicaLabel),
+		clusters: map[string]*cluster{},
+	}, nil
+}
+
+// Tracker is one workspace's HA tracker: the ingest Stage that elects a
+// leader replica per cluster in the KV, answers the requests of the other
+// replicas 202 without storing them, and removes the replica label from
+// the leader's series. Its ServeHTTP shows the workspace's elections.
+//
+// The cluster and replica labels of a request's first series decide for
+// the whole request, as in Cortex: a request whose first series lacks
+// either label is not HA data and passes unchanged, replica label
+// included; of a leader's request every series loses the replica label,
+// whatever its cluster. A remote write 2.0 request is decided the same
+// way, since Prometheus adds its external labels to every series.
+//
+// Elections are made on the time a request arrives (Options.Now), not on
+// its samples' timestamps. The leader is taken from the KV once and then
+// from memory until its last-seen time is due to be written, at most every
+// UpdateTimeout plus jitter; another replica is refused from memory until
+// the leader has been silent for FailoverTimeout, and then the KV decides,
+// by compare-and-swap, so that nodes sharing it elect one replica. A node
+// that serves the leader and another that serves the other replica may
+// therefore fail over up to UpdateTimeout plus jitter early, never late.
 type Tracker struct {
-	id string
-	ts *Trackers
+	id      string
+	prefix  string // of the workspace's keys in the KV
+	opts    WorkspaceOptions
+	kv      KV
+	now     func() time.Time
+	logger  *slog.Logger
+	metrics *metrics
+	strip   stripper
+
+	mtx      sync.Mutex
+	clusters map[string]*cluster
+	// admitMtx orders admissions of new clusters, each of which counts
+	// the workspace's clusters in the KV.
+	admitMtx sync.Mutex
+	// refusedAt is when a new cluster was last refused for the limit: for
+	// UpdateTimeout after, clusters not among the listed ones of that
+	// count are refused without counting again. Guarded by admitMtx.
+	refusedAt time.Time
+	listed    map[string]bool
 }
 
 var (
 	_ workspace.Instance = (*Tracker)(nil)
 	_ ingest.Stage       = (*Tracker)(nil)
+	_ http.Handler       = (*Tracker)(nil)
 )
 
-// Process implements ingest.Stage. Not enforced yet: every request passes
-// unchanged.
-func (t *Tracker) Process(context.Context, ingest.Target, *ingest.Request) error {
+// Options returns the workspace's options.
+func (t *Tracker) Options() WorkspaceOptions { return t.opts }
+
+// Process implements ingest.Stage: see Tracker.
+func (t *Tracker) Process(ctx context.Context, _ ingest.Target, req *ingest.Request) error {
+	if len(req.Series) == 0 {
+		return nil
+	}
+	name, replica, ok := t.haLabels(req.Series[0].Labels)
+	if !ok {
+		return nil
+	}
+	now := t.now()
+	c, err := t.admit(ctx, name, now)
+	if err != nil {
+		return err
+	}
+	elected, err := t.elect(ctx, c, replica, now)
+	if err != nil {
+		return fmt.Errorf("ha tracker: cluster %q: %w", name, err)
+	}
+	if elected != replica {
+		t.metrics.deduplicated.WithLabelValues(t.id, name).Add(float64(req.SampleCount() + req.HistogramCount()))
+		return &ingest.StatusError{
+			Status: http.StatusAccepted,
+			Err:    fmt.Errorf("replicas did not match, rejecting sample: replica=%s, elected=%s", replica, elected),
+		}
+	}
+	for i := range req.Series {
+		s := &req.Series[i]
+		s.Labels = t.strip.strip(s.Labels)
+	}
 	return nil
+}
+
+// haLabels returns the cluster and replica of lset, and whether it has
+// both.
+func (t *Tracker) haLabels(lset labels.Labels) (cluster, replica string, ok bool) {
+	cluster, replica = lset.Get(t.opts.ClusterLabel), lset.Get(t.opts.ReplicaLabel)
+	return cluster, replica, cluster != "" && replica != ""
+}
+
+// errTooManyClusters is the 400 of a new cluster over the limit.
+func (t *Tracker) errTooManyClusters() error {
+	return &ingest.StatusError{
+		Status: http.StatusBadRequest,
+		Err:    fmt.Errorf("too many HA clusters (limit: %d)", t.opts.MaxClusters),
+		Reason: ReasonTooManyClusters,
+	}
 }
 
 // ApplyConfig does nothing: no part of a workspace's configuration
 // concerns dedupe.
 func (t *Tracker) ApplyConfig(workspace.Configuration) error { return nil }
 
-// Close releases nothing yet: a Tracker holds no goroutine, cache or
-// metric. It leaves the workspace's elections in the KV, since the
-// workspace may open again on this or another node.
-func (t *Tracker) Close() error { return nil }
+// Close removes the workspace's metrics. It leaves the workspace's
+// elections in the KV, since the workspace may open again on this or
+// another node.
+func (t *Tracker) Close() error {
+	t.mtx.Lock()
+	t.clusters = map[string]*cluster{}
+	t.mtx.Unlock()
+	t.metrics.forget(t.id)
+	return nil
+}
+
+// errKVBusy is the error of an election whose compare-and-swap lost to
+// other nodes more often than maxRounds.
+var errKVBusy = errors.New("the cluster's KV entry kept changing")
