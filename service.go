@@ -45,7 +45,10 @@ type Options struct {
 	// behind the service; their zero values are the packages' defaults.
 	// Fields that the Service sets itself (directories, loggers,
 	// registerers) are overwritten. Workspace.Components are opened for
-	// every workspace after the Service's own.
+	// every workspace after the Service's own. A workspace's query limits
+	// (samples, chunks and bytes per query, time range, timeout) are its
+	// Quota's (Quota.Limits and Overrides), not Query's: Query's apply to
+	// the shared engine that Engine returns, which the rules use.
 	Workspace workspace.Options
 	Ingest    ingest.Options
 	Query     query.Options
