@@ -48,7 +48,7 @@ type Options struct {
 	// every workspace after the Service's own. A workspace's query limits
 	// (samples, chunks and bytes per query, time range, timeout) are its
 	// Quota's (Quota.Limits and Overrides), not Query's: Query's apply to
-	// the shared engine that Engine returns, which the rules use.
+	// the PromQL engine the rules evaluate with.
 	Workspace workspace.Options
 	Ingest    ingest.Options
 	Query     query.Options
