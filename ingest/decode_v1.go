@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/metadata"
 	"github.com/prometheus/prometheus/prompb"
@@ -82,12 +80,13 @@ func (d *decoder) decodeSeriesV1(r *Request, b []byte) error {
 			d.pairs = append(d.pairs, l)
 		case 2:
 			var s Sample
-			if s, err = decodeSampleV1(msg); err != nil {
+			if s, err = decodeSample(msg, sampleV1); err != nil {
 				return err
 			}
 			d.samples = append(d.samples, s)
 		case 3:
-			if err = d.decodeExemplarV1(msg); err != nil {
+			// Label messages always resolve: no exErr.
+			if _, err = d.decodeExemplar(msg, exemplarV1); err != nil {
 				return err
 			}
 		case 4:
@@ -146,161 +145,24 @@ func decodeLabelV1(b []byte) (labels.Label, error) {
 	return l, nil
 }
 
-func decodeSampleV1(b []byte) (Sample, error) {
-	var s Sample
-	for i := 0; i < len(b); {
-		field, wt, next, err := readTag(b, i, "Sample")
-		if err != nil {
-			return s, err
-		}
-		switch field {
-		case 1:
-			if wt != wireFixed64 {
-				return s, wrongWireType("Value", wt)
-			}
-			if s.Value, next, err = readDouble(b, next); err != nil {
-				return s, err
-			}
-		case 2:
-			if wt != wireVarint {
-				return s, wrongWireType("Timestamp", wt)
-			}
-			var v uint64
-			if v, next, err = uvarint(b, next); err != nil {
-				return s, err
-			}
-			s.Timestamp = int64(v)
-		default:
-			if next, err = skipField(b, i); err != nil {
-				return s, err
-			}
-		}
-		i = next
-	}
-	return s, nil
-}
-
-// decodeExemplarV1 decodes an exemplar. Its labels go to d.pairs past the
-// series' own pairs and are cut off again once copied, as the series' pairs
-// may still grow after it.
-func (d *decoder) decodeExemplarV1(b []byte) error {
-	start := len(d.pairs)
-
-	var e exemplar.Exemplar
-	for i := 0; i < len(b); {
-		field, wt, next, err := readTag(b, i, "Exemplar")
-		if err != nil {
-			return err
-		}
-		switch field {
-		case 1:
-			if wt != wireBytes {
-				return wrongWireType("Labels", wt)
-			}
-			var msg []byte
-			if msg, next, err = readBytes(b, next); err != nil {
-				return err
-			}
-			var l labels.Label
-			if l, err = decodeLabelV1(msg); err != nil {
-				return err
-			}
-			d.pairs = append(d.pairs, l)
-		case 2:
-			if wt != wireFixed64 {
-				return wrongWireType("Value", wt)
-			}
-			if e.Value, next, err = readDouble(b, next); err != nil {
-				return err
-			}
-		case 3:
-			if wt != wireVarint {
-				return wrongWireType("Timestamp", wt)
-			}
-			var v uint64
-			if v, next, err = uvarint(b, next); err != nil {
-				return err
-			}
-			e.Ts = int64(v)
-		default:
-			if next, err = skipField(b, i); err != nil {
-				return err
-			}
-		}
-		i = next
-	}
-	e.HasTs = e.Ts != 0
-	e.Labels = d.buildLabels(d.pairs[start:])
-	d.pairs = d.pairs[:start]
-	d.exemplars = append(d.exemplars, e)
-	return nil
-}
-
-// buildLabels copies pairs into a new, sorted labels.Labels.
-func (d *decoder) buildLabels(pairs []labels.Label) labels.Labels {
-	d.b.Reset()
-	for _, p := range pairs {
-		d.b.Add(p.Name, p.Value)
-	}
-	d.b.Sort()
-	return d.b.Labels()
-}
-
 func decodeMetadataV1(r *Request, b []byte) error {
-	var (
-		m      = MetricMetadata{Metadata: metadata.Metadata{Type: model.MetricTypeUnknown}}
-		family string
-	)
-	for i := 0; i < len(b); {
-		field, wt, next, err := readTag(b, i, "MetricMetadata")
-		if err != nil {
-			return err
-		}
-		switch field {
-		case 1:
-			if wt != wireVarint {
-				return wrongWireType("Type", wt)
-			}
-			var v uint64
-			if v, next, err = uvarint(b, next); err != nil {
-				return err
-			}
-			m.Metadata.Type = metricType(int32(v))
-		case 2, 4, 5:
-			if wt != wireBytes {
-				return wrongWireType("MetricMetadata", wt)
-			}
-			var s []byte
-			if s, next, err = readBytes(b, next); err != nil {
-				return err
-			}
-			switch field {
-			case 2:
-				family = unsafeString(s)
-			case 4:
-				m.Metadata.Help = unsafeString(s)
-			case 5:
-				m.Metadata.Unit = unsafeString(s)
-			}
-		default:
-			if next, err = skipField(b, i); err != nil {
-				return err
-			}
-		}
-		i = next
+	var md wireMetadata
+	if err := decodeMetadata(b, metadataV1, &md); err != nil {
+		return err
 	}
-	if family == "" {
-		r.reject(ReasonInvalidMetadata, fmt.Errorf("metadata without metric family name (type %q, help %q)", m.Metadata.Type, m.Metadata.Help))
+	typ := metricType(md.typ)
+	if md.family == "" {
+		r.reject(ReasonInvalidMetadata, fmt.Errorf("metadata without metric family name (type %q, help %q)", typ, md.help))
 		return nil
 	}
-	if !r.d.scheme.IsValidMetricName(family) {
-		r.reject(ReasonInvalidMetadata, fmt.Errorf("invalid metric family name %q in metadata", family))
+	if !r.d.scheme.IsValidMetricName(md.family) {
+		r.reject(ReasonInvalidMetadata, fmt.Errorf("invalid metric family name %q in metadata", md.family))
 		return nil
 	}
 	// Metadata outlives the request: copy it out of the body.
-	m.MetricFamily = strings.Clone(family)
-	m.Metadata.Help = strings.Clone(m.Metadata.Help)
-	m.Metadata.Unit = strings.Clone(m.Metadata.Unit)
-	r.Metadata = append(r.Metadata, m)
+	r.Metadata = append(r.Metadata, MetricMetadata{
+		MetricFamily: strings.Clone(md.family),
+		Metadata:     metadata.Metadata{Type: typ, Help: strings.Clone(md.help), Unit: strings.Clone(md.unit)},
+	})
 	return nil
 }

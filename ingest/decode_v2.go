@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/metadata"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
@@ -56,17 +55,11 @@ func (d *decoder) decodeV2(r *Request, b []byte) error {
 	return nil
 }
 
-// v2Metadata is the wire form of writev2.Metadata.
-type v2Metadata struct {
-	typ              int32
-	helpRef, unitRef uint32
-}
-
 func (d *decoder) decodeSeriesV2(r *Request, b []byte) error {
 	st := d.start()
 	d.refs = d.refs[:0]
 	var (
-		md        v2Metadata
+		md        wireMetadata
 		exemplars []error
 	)
 	for i := 0; i < len(b); {
@@ -90,7 +83,7 @@ func (d *decoder) decodeSeriesV2(r *Request, b []byte) error {
 			switch field {
 			case 2:
 				var s Sample
-				if s, err = decodeSampleV2(msg); err != nil {
+				if s, err = decodeSample(msg, sampleV2); err != nil {
 					return err
 				}
 				d.samples = append(d.samples, s)
@@ -108,14 +101,14 @@ func (d *decoder) decodeSeriesV2(r *Request, b []byte) error {
 				d.hists = append(d.hists, h)
 			case 4:
 				var exErr error
-				if exErr, err = d.decodeExemplarV2(msg); err != nil {
+				if exErr, err = d.decodeExemplar(msg, exemplarV2); err != nil {
 					return err
 				}
 				if exErr != nil {
 					exemplars = append(exemplars, exErr)
 				}
 			case 5:
-				if err = decodeMetadataV2(msg, &md); err != nil {
+				if err = decodeMetadata(msg, metadataV2, &md); err != nil {
 					return err
 				}
 			}
@@ -127,16 +120,8 @@ func (d *decoder) decodeSeriesV2(r *Request, b []byte) error {
 		i = next
 	}
 
-	// Resolve the label references the way writev2.TimeSeries.ToLabels does.
-	if len(d.refs)%2 != 0 {
-		return d.dropV2(r, st, ReasonInvalidLabel, fmt.Errorf("parsing labels for series %v: invalid labelRefs length %d", d.refs, len(d.refs)))
-	}
-	for j := 0; j < len(d.refs); j += 2 {
-		name, value := d.refs[j], d.refs[j+1]
-		if int(name) >= len(d.symbols) || int(value) >= len(d.symbols) {
-			return d.dropV2(r, st, ReasonInvalidLabel, fmt.Errorf("parsing labels for series %v: labelRefs %d (name) = %d (value) outside of symbols table (size %d)", d.refs, name, value, len(d.symbols)))
-		}
-		d.pairs = append(d.pairs, labels.Label{Name: d.symbols[name], Value: d.symbols[value]})
+	if err := d.appendLabelRefs(d.refs); err != nil {
+		return d.dropV2(r, st, ReasonInvalidLabel, fmt.Errorf("parsing labels for series %v: %w", d.refs, err))
 	}
 	m, err := d.metadataV2(md)
 	if err != nil {
@@ -165,167 +150,29 @@ func (d *decoder) dropV2(r *Request, st seriesStart, reason string, err error) e
 	return nil
 }
 
-// appendRefs reads a repeated uint32 field, packed or not.
-func appendRefs(refs []uint32, b []byte, i, wt int, field string) ([]uint32, int, error) {
-	switch wt {
-	case wireVarint:
-		v, next, err := uvarint(b, i)
-		if err != nil {
-			return refs, next, err
-		}
-		return append(refs, uint32(v)), next, nil
-	case wireBytes:
-		packed, next, err := readBytes(b, i)
-		if err != nil {
-			return refs, next, err
-		}
-		for j := 0; j < len(packed); {
-			var v uint64
-			if v, j, err = uvarint(packed, j); err != nil {
-				return refs, next, err
-			}
-			refs = append(refs, uint32(v))
-		}
-		return refs, next, nil
-	default:
-		return refs, i, wrongWireType(field, wt)
-	}
-}
-
-func decodeSampleV2(b []byte) (Sample, error) {
-	var s Sample
-	for i := 0; i < len(b); {
-		field, wt, next, err := readTag(b, i, "Sample")
-		if err != nil {
-			return s, err
-		}
-		switch field {
-		case 1:
-			if wt != wireFixed64 {
-				return s, wrongWireType("Value", wt)
-			}
-			if s.Value, next, err = readDouble(b, next); err != nil {
-				return s, err
-			}
-		case 2, 3:
-			if wt != wireVarint {
-				return s, wrongWireType("Timestamp", wt)
-			}
-			var v uint64
-			if v, next, err = uvarint(b, next); err != nil {
-				return s, err
-			}
-			if field == 2 {
-				s.Timestamp = int64(v)
-			} else {
-				s.StartTimestamp = int64(v)
-			}
-		default:
-			if next, err = skipField(b, i); err != nil {
-				return s, err
-			}
-		}
-		i = next
-	}
-	return s, nil
-}
-
-// decodeExemplarV2 decodes an exemplar and adds it to d.exemplars. A
-// malformed message is err; labels that do not resolve are exErr, which
-// drops only the exemplar.
-func (d *decoder) decodeExemplarV2(b []byte) (exErr, err error) {
-	refStart := len(d.refs)
-	defer func() { d.refs = d.refs[:refStart] }()
-	var e exemplar.Exemplar
-	for i := 0; i < len(b); {
-		field, wt, next, err := readTag(b, i, "Exemplar")
-		if err != nil {
-			return nil, err
-		}
-		switch field {
-		case 1:
-			if d.refs, next, err = appendRefs(d.refs, b, next, wt, "LabelsRefs"); err != nil {
-				return nil, err
-			}
-		case 2:
-			if wt != wireFixed64 {
-				return nil, wrongWireType("Value", wt)
-			}
-			if e.Value, next, err = readDouble(b, next); err != nil {
-				return nil, err
-			}
-		case 3:
-			if wt != wireVarint {
-				return nil, wrongWireType("Timestamp", wt)
-			}
-			var v uint64
-			if v, next, err = uvarint(b, next); err != nil {
-				return nil, err
-			}
-			e.Ts = int64(v)
-		default:
-			if next, err = skipField(b, i); err != nil {
-				return nil, err
-			}
-		}
-		i = next
-	}
-	refs := d.refs[refStart:]
+// appendLabelRefs resolves label references, name and value alternating,
+// into d.pairs, the way writev2.TimeSeries.ToLabels does.
+func (d *decoder) appendLabelRefs(refs []uint32) error {
 	if len(refs)%2 != 0 {
-		return fmt.Errorf("invalid labelRefs length %d", len(refs)), nil
+		return fmt.Errorf("invalid labelRefs length %d", len(refs))
 	}
-	d.b.Reset()
-	for j := 0; j < len(refs); j += 2 {
+	symbols, pairs := d.symbols, d.pairs // not through d in the loop
+	for j := 0; j+1 < len(refs); j += 2 {
 		name, value := refs[j], refs[j+1]
-		if int(name) >= len(d.symbols) || int(value) >= len(d.symbols) {
-			return fmt.Errorf("labelRefs %d (name) = %d (value) outside of symbols table (size %d)", name, value, len(d.symbols)), nil
+		if int(name) >= len(symbols) || int(value) >= len(symbols) {
+			d.pairs = pairs
+			return fmt.Errorf("labelRefs %d (name) = %d (value) outside of symbols table (size %d)", name, value, len(symbols))
 		}
-		d.b.Add(d.symbols[name], d.symbols[value])
+		pairs = append(pairs, labels.Label{Name: symbols[name], Value: symbols[value]})
 	}
-	d.b.Sort()
-	e.Labels = d.b.Labels()
-	e.HasTs = e.Ts != 0
-	d.exemplars = append(d.exemplars, e)
-	return nil, nil
-}
-
-func decodeMetadataV2(b []byte, md *v2Metadata) error {
-	for i := 0; i < len(b); {
-		field, wt, next, err := readTag(b, i, "Metadata")
-		if err != nil {
-			return err
-		}
-		switch field {
-		case 1, 3, 4:
-			if wt != wireVarint {
-				return wrongWireType("Metadata", wt)
-			}
-			var v uint64
-			if v, next, err = uvarint(b, next); err != nil {
-				return err
-			}
-			switch field {
-			case 1:
-				md.typ = int32(v)
-			case 3:
-				md.helpRef = uint32(v)
-			case 4:
-				md.unitRef = uint32(v)
-			}
-		default:
-			if next, err = skipField(b, i); err != nil {
-				return err
-			}
-		}
-		i = next
-	}
+	d.pairs = pairs
 	return nil
 }
 
 // metadataV2 resolves a series' metadata. Its strings are copied out of the
 // body, once per request for each symbol, because the TSDB and the metadata
 // store keep them.
-func (d *decoder) metadataV2(md v2Metadata) (metadata.Metadata, error) {
+func (d *decoder) metadataV2(md wireMetadata) (metadata.Metadata, error) {
 	m := metadata.Metadata{Type: metricType(md.typ)}
 	var err error
 	if m.Unit, err = d.metadataSymbol(md.unitRef, "unit"); err != nil {

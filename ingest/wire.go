@@ -10,9 +10,10 @@ import (
 )
 
 // The protobuf wire format, read without allocating. The decoders in
-// decode_v1.go and decode_v2.go accept what the gogo-generated Unmarshal
-// methods of prompb accept (checked by FuzzDecodeV1 and FuzzDecodeV2), but
-// point strings into the decoded body instead of copying each one.
+// decode_v1.go and decode_v2.go, and the readers of the messages they share
+// in decode_fields.go, accept what the gogo-generated Unmarshal methods of
+// prompb accept (checked by FuzzDecodeV1 and FuzzDecodeV2), but point
+// strings into the decoded body instead of copying each one.
 
 var (
 	errIntOverflow      = errors.New("proto: integer overflow")
@@ -96,6 +97,33 @@ func readFixed64(b []byte, i int) (uint64, int, error) {
 func readDouble(b []byte, i int) (float64, int, error) {
 	v, i, err := readFixed64(b, i)
 	return math.Float64frombits(v), i, err
+}
+
+// appendRefs reads a repeated uint32 field, packed or not.
+func appendRefs(refs []uint32, b []byte, i, wt int, field string) ([]uint32, int, error) {
+	switch wt {
+	case wireVarint:
+		v, next, err := uvarint(b, i)
+		if err != nil {
+			return refs, next, err
+		}
+		return append(refs, uint32(v)), next, nil
+	case wireBytes:
+		packed, next, err := readBytes(b, i)
+		if err != nil {
+			return refs, next, err
+		}
+		for j := 0; j < len(packed); {
+			var v uint64
+			if v, j, err = uvarint(packed, j); err != nil {
+				return refs, next, err
+			}
+			refs = append(refs, uint32(v))
+		}
+		return refs, next, nil
+	default:
+		return refs, i, wrongWireType(field, wt)
+	}
 }
 
 // skipField skips the field whose tag starts at b[start:], the way the
