@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+
+	"github.com/thanos-io/objstore"
 )
 
 // Registry holds the workspaces of every account, their records in the
@@ -81,7 +83,7 @@ func Open(ctx context.Context, opts Options) (*Registry, error) {
 	}
 	var deleting []*Workspace
 	for _, rec := range recs {
-		w := newWorkspace(rec, r.dir(rec.ID))
+		w := r.newWorkspace(rec)
 		r.workspaces[w.id] = w
 		if w.clientToken != "" {
 			r.tokens[tokenKey(w.account, w.clientToken)] = w.id
@@ -126,6 +128,14 @@ func Open(ctx context.Context, opts Options) (*Registry, error) {
 	r.startMetadataFlush()
 	r.logger.Info("Workspace registry opened", "workspaces", len(recs), "unreadable", len(r.unreadable), "data_dir", opts.DataDir)
 	return r, nil
+}
+
+// newWorkspace returns the workspace of rec, with its directory and its
+// part of the bucket.
+func (r *Registry) newWorkspace(rec record) *Workspace {
+	w := newWorkspace(rec, r.dir(rec.ID))
+	w.bucket = objstore.NewPrefixedBucket(r.opts.Bucket, objectPrefix(rec.ID))
+	return w
 }
 
 func (r *Registry) dir(id string) string { return filepath.Join(r.opts.workspacesDir(), id) }

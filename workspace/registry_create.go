@@ -73,7 +73,7 @@ func (r *Registry) create(ctx context.Context, in CreateInput) (*Workspace, Stat
 		return nil, "", fmt.Errorf("account %s has %d workspaces, the maximum: %w", account, n, ErrQuotaExceeded)
 	}
 	id := "ws-" + uuid.NewString()
-	w := newWorkspace(record{
+	w := r.newWorkspace(record{
 		ID:            id,
 		ARN:           fmt.Sprintf("arn:aws:aps:%s:%s:workspace/%s", r.opts.Region, account, id),
 		Account:       account,
@@ -88,7 +88,7 @@ func (r *Registry) create(ctx context.Context, in CreateInput) (*Workspace, Stat
 			Configuration: Configuration{Retention: r.opts.Retention, OutOfOrderTimeWindow: r.opts.OutOfOrderTimeWindow},
 			Status:        ConfigurationActive,
 		}),
-	}, r.dir(id))
+	})
 	r.workspaces[id] = w
 	if in.ClientToken != "" {
 		r.tokens[tokenKey(account, in.ClientToken)] = id

@@ -69,6 +69,10 @@ func (r *Registry) remove(w *Workspace) {
 		log.Error("Removing workspace data failed; the deletion resumes on the next open", "err", err)
 		return
 	}
+	if err := r.store.deleteObjects(context.Background(), w.id); err != nil {
+		log.Error("Removing workspace objects from the bucket failed; the deletion resumes on the next open", "err", err)
+		return
+	}
 	w.saveMtx.Lock()
 	err := r.store.delete(context.Background(), w.id)
 	if err == nil {

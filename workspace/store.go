@@ -104,6 +104,28 @@ func (s recordStore) delete(ctx context.Context, id string) error {
 	return nil
 }
 
+// objectPrefix is the prefix of the objects a workspace keeps in the
+// bucket besides its record (see Workspace.Bucket).
+func objectPrefix(id string) string { return recordPrefix + id + "/" }
+
+// deleteObjects deletes every object under the workspace's prefix.
+func (s recordStore) deleteObjects(ctx context.Context, id string) error {
+	var names []string
+	err := s.bkt.Iter(ctx, objectPrefix(id), func(name string) error {
+		names = append(names, name)
+		return nil
+	}, objstore.WithRecursiveIter())
+	if err != nil {
+		return fmt.Errorf("list objects of workspace %s: %w", id, err)
+	}
+	for _, name := range names {
+		if err := s.bkt.Delete(ctx, name); err != nil && !s.bkt.IsObjNotFoundErr(err) {
+			return fmt.Errorf("delete %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
 var (
 	// errUndecodable marks a stored record that cannot be decoded.
 	errUndecodable = errors.New("undecodable workspace record")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/tsdb"
+	"github.com/thanos-io/objstore"
 )
 
 // Status is a workspace status, as AMP names it.
@@ -37,6 +38,7 @@ type Workspace struct {
 	createReq   createRequest
 
 	metadata *MetadataStore
+	bucket   objstore.Bucket
 	db       atomic.Pointer[tsdb.DB]
 	// commitMtx orders the commits of Appendable's appenders, so that the
 	// WAL and WBL have them in the order they reach memory (see append.go).
@@ -184,6 +186,12 @@ func (w *Workspace) Acquire() (release func(), ok bool) {
 	var once sync.Once
 	return func() { once.Do(w.holds.release) }, true
 }
+
+// Bucket returns the workspace's part of the registry's bucket: the
+// objects under workspaces/<id>/, beside the workspace's record. Components
+// keep there what must outlive the local disk (blocks, rule namespaces,
+// alert manager state); deleting the workspace deletes them.
+func (w *Workspace) Bucket() objstore.Bucket { return w.bucket }
 
 // Metadata returns the workspace's metric metadata.
 func (w *Workspace) Metadata() *MetadataStore { return w.metadata }
