@@ -25,8 +25,8 @@ const metadataFile = "metric-metadata.json"
 type MetadataStore struct {
 	mtx         sync.RWMutex
 	maxFamilies int
-	families map[string]metadata.Metadata
-	dirty    bool
+	families    map[string]metadata.Metadata
+	dirty       bool
 
 	dropped atomic.Int64
 
