@@ -11,8 +11,12 @@ import (
 
 // activeShards is the number of shards of a workspace's active series, a
 // power of two: requests of one workspace contend on a shard only when
-// they create series in it.
-const activeShards = 128
+// they create series in it. A series' shard is the low activeShardBits of
+// its hash.
+const (
+	activeShardBits = 7
+	activeShards    = 1 << activeShardBits
+)
 
 // activeSeries is the exact set of a workspace's active series, with their
 // counts in total, per metric name and per configured label set. A series
@@ -32,9 +36,9 @@ type activeSeries struct {
 }
 
 type seriesShard struct {
-	mtx    sync.RWMutex
-	series map[uint64]*activeEntry // by labels.Labels.Hash
-	_      [32]byte                // keeps neighbouring locks off one cache line
+	mtx   sync.RWMutex
+	table seriesTable
+	_     [24]byte // keeps neighbouring locks off one cache line
 }
 
 type metricShard struct {
@@ -42,20 +46,6 @@ type metricShard struct {
 	counts map[string]int64
 	_      [48]byte
 }
-
-// activeEntry is one active series. lastSeen is in milliseconds of the
-// Quota's clock; purgedSeen marks an entry that a purge removed, so that a
-// request that found it before cannot bring it back unseen.
-type activeEntry struct {
-	lset     labels.Labels
-	lastSeen atomic.Int64
-	// checked is the generation of the label limits the series was last
-	// checked against (see ingestConfig.gen).
-	checked atomic.Uint64
-	next    *activeEntry // same hash, other labels
-}
-
-const purgedSeen = -1 << 63
 
 // labelSetCounts are the active series of each label set of a
 // configuration.
@@ -67,7 +57,6 @@ type labelSetCounts struct {
 func newActiveSeries() *activeSeries {
 	a := &activeSeries{}
 	for i := range a.shards {
-		a.shards[i].series = map[uint64]*activeEntry{}
 		a.metrics[i].counts = map[string]int64{}
 	}
 	a.sets.Store(&labelSetCounts{})
@@ -85,31 +74,58 @@ func (a *activeSeries) metricShard(name string) *metricShard {
 	return &a.metrics[h&(activeShards-1)]
 }
 
-// get returns the entry of lset, nil if it is not active.
-func (a *activeSeries) get(h uint64, lset labels.Labels) *activeEntry {
-	s := a.shard(h)
-	s.mtx.RLock()
-	e := s.series[h]
-	for e != nil && !labels.Equal(e.lset, lset) {
-		e = e.next
+// Times are in milliseconds of the Quota's clock; the table keeps
+// seconds.
+
+// prefetch brings the slot of a series of hash h into cache; see
+// seriesTable.prefetch.
+func (a *activeSeries) prefetch(h uint64) uint64 { return a.shard(h).table.prefetch(h) }
+
+// lookup finds lset and says whether it is active and which label limits
+// it last passed.
+func (a *activeSeries) lookup(h uint64, lset labels.Labels) (found bool, checked uint32) {
+	sh := a.shard(h)
+	sh.mtx.RLock()
+	if s := sh.table.find(h, lset); s != nil {
+		found, checked = true, s.checked()
 	}
-	s.mtx.RUnlock()
-	return e
+	sh.mtx.RUnlock()
+	return found, checked
 }
 
-// touch records a sample of e at now; false if a purge removed e meanwhile.
-func (e *activeEntry) touch(now int64) bool {
-	for {
-		seen := e.lastSeen.Load()
-		switch {
-		case seen == purgedSeen:
-			return false
-		case seen >= now:
-			return true
-		case e.lastSeen.CompareAndSwap(seen, now):
-			return true
-		}
+// see records a sample of lset at now if it is active, unless its labels
+// break the label limits of cfg, which it checks (with check) if they are
+// not those it last passed; it returns the limit broken.
+func (a *activeSeries) see(h uint64, lset labels.Labels, now int64, cfg *ingestConfig, check bool) (active bool, violation string) {
+	sh := a.shard(h)
+	sh.mtx.RLock()
+	defer sh.mtx.RUnlock()
+	s := sh.table.find(h, lset)
+	if s == nil {
+		return false, ""
 	}
+	var gen uint32
+	if check && s.checked() != cfg.gen {
+		if violation = cfg.labelViolation(lset); violation != "" {
+			return true, violation
+		}
+		gen = cfg.gen
+	}
+	s.touch(now/1000, gen)
+	return true, ""
+}
+
+// touch records a sample of lset at now, false if it is not active. gen,
+// if not 0, records that its labels passed the label limits of gen.
+func (a *activeSeries) touch(h uint64, lset labels.Labels, now int64, gen uint32) bool {
+	sh := a.shard(h)
+	sh.mtx.RLock()
+	s := sh.table.find(h, lset)
+	if s != nil {
+		s.touch(now/1000, gen)
+	}
+	sh.mtx.RUnlock()
+	return s != nil
 }
 
 // seriesLimit says which limit refused a new series: a discard reason, and
@@ -124,25 +140,23 @@ type limitsFor struct {
 	maxSeries, maxPerMetric int64
 }
 
-// add makes lset active at now if the limits allow one more series, and
-// returns the limit that refused it otherwise. A series already active is
-// only touched. With force, no limit is checked (a series found in the
-// TSDB at open).
-func (a *activeSeries) add(h uint64, lset labels.Labels, now int64, lim limitsFor, force bool, gen uint64) (*activeEntry, seriesLimit) {
-	s := a.shard(h)
-	s.mtx.Lock()
-	defer s.mtx.Unlock()
-	head := s.series[h]
-	for e := head; e != nil; e = e.next {
-		if labels.Equal(e.lset, lset) {
-			e.touch(now)
-			return e, seriesLimit{}
-		}
+// add makes lset active at now if the limits allow one more series, its
+// labels checked against gen, and returns the limit that refused it
+// otherwise. A series already active is only touched. With force, no
+// limit is checked (a series found in the TSDB at open). h is
+// slotHash(seriesHash(lset)).
+func (a *activeSeries) add(h uint64, lset labels.Labels, now int64, lim limitsFor, force bool, gen uint32) seriesLimit {
+	sh := a.shard(h)
+	sh.mtx.Lock()
+	defer sh.mtx.Unlock()
+	if s := sh.table.find(h, lset); s != nil {
+		s.touch(now/1000, 0)
+		return seriesLimit{}
 	}
 
 	if n := a.total.Add(1); !force && lim.maxSeries > 0 && n > lim.maxSeries {
 		a.total.Add(-1)
-		return nil, seriesLimit{reason: ReasonPerUserSeriesLimit}
+		return seriesLimit{reason: ReasonPerUserSeriesLimit}
 	}
 	name := lset.Get(labels.MetricName)
 	ms := a.metricShard(name)
@@ -150,7 +164,7 @@ func (a *activeSeries) add(h uint64, lset labels.Labels, now int64, lim limitsFo
 	if n := ms.counts[name]; !force && lim.maxPerMetric > 0 && n >= lim.maxPerMetric {
 		ms.mtx.Unlock()
 		a.total.Add(-1)
-		return nil, seriesLimit{reason: ReasonPerMetricSeriesLimit}
+		return seriesLimit{reason: ReasonPerMetricSeriesLimit}
 	}
 	ms.counts[name]++
 	ms.mtx.Unlock()
@@ -169,15 +183,11 @@ func (a *activeSeries) add(h uint64, lset labels.Labels, now int64, lim limitsFo
 			}
 			a.decMetric(name)
 			a.total.Add(-1)
-			return nil, seriesLimit{reason: ReasonPerLabelSetSeriesLimit, set: i}
+			return seriesLimit{reason: ReasonPerLabelSetSeriesLimit, set: i}
 		}
 	}
-
-	e := &activeEntry{lset: lset, next: head}
-	e.lastSeen.Store(now)
-	e.checked.Store(gen)
-	s.series[h] = e
-	return e, seriesLimit{}
+	sh.table.insert(activeSlot{hash: h, state: packState(now/1000, gen), lset: lset})
+	return seriesLimit{}
 }
 
 func (a *activeSeries) decMetric(name string) {
@@ -191,33 +201,19 @@ func (a *activeSeries) decMetric(name string) {
 
 // purge forgets the series last seen before cutoff.
 func (a *activeSeries) purge(cutoff int64) {
+	cutoff /= 1000
 	for i := range a.shards {
-		s := &a.shards[i]
-		s.mtx.Lock()
+		sh := &a.shards[i]
+		sh.mtx.Lock()
 		sets := a.sets.Load()
-		for h, head := range s.series {
-			kept := head
-			var prev *activeEntry
-			for e := head; e != nil; e = e.next {
-				seen := e.lastSeen.Load()
-				if seen >= cutoff || !e.lastSeen.CompareAndSwap(seen, purgedSeen) {
-					prev = e
-					continue
-				}
-				if prev == nil {
-					kept = e.next
-				} else {
-					prev.next = e.next
-				}
-				a.forget(e.lset, sets)
+		sh.table.removeIf(func(s *activeSlot) bool {
+			if s.seen() >= cutoff {
+				return false
 			}
-			if kept == nil {
-				delete(s.series, h)
-			} else if kept != head {
-				s.series[h] = kept
-			}
-		}
-		s.mtx.Unlock()
+			a.forget(s.lset, sets)
+			return true
+		})
+		sh.mtx.Unlock()
 	}
 }
 
@@ -252,12 +248,14 @@ func (a *activeSeries) setLabelSets(limits []workspace.LabelSetLimit) {
 		}
 	} else {
 		for i := range a.shards {
-			for _, head := range a.shards[i].series {
-				for e := head; e != nil; e = e.next {
-					for j, l := range limits {
-						if matches(e.lset, l.LabelSet) {
-							c.counts[j].Add(1)
-						}
+			slots := a.shards[i].table.slots
+			for k := range slots {
+				if slots[k].hash == 0 {
+					continue
+				}
+				for j, l := range limits {
+					if matches(slots[k].lset, l.LabelSet) {
+						c.counts[j].Add(1)
 					}
 				}
 			}

@@ -83,6 +83,33 @@ func (b *tokenBucket) take(now time.Time, n int) (bucketDecision, time.Duration)
 	return bucketWait, wait
 }
 
+// tryTake takes n tokens at now if the bucket holds them.
+func (b *tokenBucket) tryTake(now time.Time, n int) bool {
+	b.mtx.Lock()
+	defer b.mtx.Unlock()
+	if b.rate == 0 {
+		return true
+	}
+	b.refill(now)
+	if need := float64(n); need <= b.tokens {
+		b.tokens -= need
+		return true
+	}
+	return false
+}
+
+// giveBack returns n tokens taken and not used.
+func (b *tokenBucket) giveBack(n int) {
+	if n == 0 {
+		return
+	}
+	b.mtx.Lock()
+	defer b.mtx.Unlock()
+	if b.rate != 0 {
+		b.tokens = min(b.burst, b.tokens+float64(n))
+	}
+}
+
 // limit returns the rate and burst in force (0, 0: no limit).
 func (b *tokenBucket) limit() (float64, float64) {
 	b.mtx.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -21,7 +22,7 @@ type ingestConfig struct {
 	maxLabels, maxNameLen, maxValueLen int
 	// gen numbers the label limits: a series checked against generation
 	// gen is not checked again until they change.
-	gen uint64
+	gen uint32
 }
 
 func newIngestConfig(l *Limits, old *ingestConfig) *ingestConfig {
@@ -42,6 +43,10 @@ func newIngestConfig(l *Limits, old *ingestConfig) *ingestConfig {
 		}
 	}
 	return c
+}
+
+func (c *ingestConfig) checksLabels() bool {
+	return c.maxLabels > 0 || c.maxNameLen > 0 || c.maxValueLen > 0
 }
 
 // labelViolation returns the reason lset breaks a label limit, "" if none,
@@ -70,13 +75,26 @@ type ingestScratch struct {
 	series []seriesState
 	// rejected has one entry per discard reason met, in order.
 	rejected []rejectedSeries
+	// prefetched keeps what hashAll read, lest its reads be dropped.
+	prefetched uint64
 }
 
 type seriesState struct {
-	hash    uint64
-	entry   *activeEntry // nil: not active when the request came
-	refused bool         // over a label limit
+	hash uint64
+	step seriesStep
+	// checked is the generation of label limits a series active but not
+	// touched yet passed, to record when it is; 0 for nothing new.
+	checked uint32
 }
+
+// seriesStep is where a series of a request stands.
+type seriesStep uint8
+
+const (
+	stepDone   seriesStep = iota // active and touched, or refused
+	stepActive                   // active, its labels passed, not touched yet
+	stepNew                      // not active, its labels passed: to admit
+)
 
 // rejectedSeries are the series of a request refused for one reason: the
 // first, which the response names, and how many.
@@ -102,8 +120,13 @@ type rejectedSeries struct {
 // Dropped series answer 400, every other sample being written: one
 // message a reason, AMP's text naming the first series refused for it and
 // how many more were. Discards are counted by Cortex's reason names.
-// A series already active costs a hash and a lookup in a shard of the
-// workspace's own; no lock is shared with other workspaces.
+//
+// A series already active costs a hash and one lookup in a shard of the
+// workspace's own; no lock is shared with other workspaces. That is when
+// the bucket holds the whole request: its tokens are taken first and
+// those of series over a label limit given back, so series can be touched
+// as they are looked up. Otherwise the series are looked up, the tokens
+// of those left taken, and then they are touched.
 func (q *Quota) Process(_ context.Context, _ ingest.Target, req *ingest.Request) error {
 	cfg := q.cfg.Load()
 	now := q.now()
@@ -117,22 +140,137 @@ func (q *Quota) Process(_ context.Context, _ ingest.Target, req *ingest.Request)
 	defer q.putScratch(sc)
 	sc.series = slices.Grow(sc.series[:0], len(req.Series))[:len(req.Series)]
 
-	checkLabels := cfg.maxLabels > 0 || cfg.maxNameLen > 0 || cfg.maxValueLen > 0
+	if q.bucket.tryTake(now, tokens(req)) {
+		q.bucket.giveBack(q.seeAll(cfg, nowMs, req, sc))
+	} else {
+		if err := q.lookAll(cfg, now, req, sc); err != nil {
+			return err
+		}
+		for i := range sc.series {
+			if st := &sc.series[i]; st.step == stepActive {
+				st.step = stepDone
+				if !q.active.touch(st.hash, req.Series[i].Labels, nowMs, st.checked) {
+					st.step = stepNew // purged meanwhile
+				}
+			}
+		}
+	}
+
+	lim := limitsFor{maxSeries: cfg.maxSeries, maxPerMetric: cfg.maxPerMetric}
+	for i := range sc.series {
+		st := &sc.series[i]
+		if st.step != stepNew {
+			continue
+		}
+		lset := req.Series[i].Labels
+		l := q.active.add(st.hash, lset, nowMs, lim, false, cfg.gen)
+		if l.reason != "" && q.purging.Load() {
+			// Idle series are being purged: count once they are gone.
+			q.awaitPurge()
+			l = q.active.add(st.hash, lset, nowMs, lim, false, cfg.gen)
+		}
+		if l.reason != "" {
+			sc.reject(req, l, i)
+		}
+	}
+
+	for _, r := range sc.rejected {
+		lset := req.Series[r.first].Labels
+		var text string
+		switch r.limit.reason {
+		case ReasonMaxLabelNamesPerSeries, ReasonLabelNameTooLong, ReasonLabelValueTooLong:
+			text = labelLimitText(r.limit.reason, cfg, lset)
+		default:
+			text = seriesLimitText(r.limit, cfg, lset)
+		}
+		req.Drop(r.first, r.limit.reason, &limitError{text: text, more: r.n - 1})
+	}
+	return nil
+}
+
+// hashAll hashes the series of req into sc, and brings the slots their
+// lookups will read into cache meanwhile, for the lookups not to wait for
+// the memory one after the other: the steady state of a workspace with
+// many active series costs one cache miss a series, which overlap here.
+func (q *Quota) hashAll(req *ingest.Request, sc *ingestScratch) {
+	for i := range req.Series {
+		sc.series[i] = seriesState{hash: slotHash(seriesHash(req.Series[i].Labels))}
+	}
+	// A loop of its own, short, so that many of its reads are in flight
+	// at once.
+	var sum uint64
+	for i := range sc.series {
+		sum += q.active.prefetch(sc.series[i].hash)
+	}
+	sc.prefetched = sum
+}
+
+// tokens returns the tokens req takes whole: one for each sample,
+// histogram and metadata entry (in one pass over the series, which
+// Request's counts would take three).
+func tokens(req *ingest.Request) int {
+	n := len(req.Metadata)
+	for i := range req.Series {
+		s := &req.Series[i]
+		n += len(s.Samples) + len(s.Histograms)
+		if !s.Metadata.IsEmpty() {
+			n++
+		}
+	}
+	return n
+}
+
+// seeAll looks every series of req up, touching those active, once the
+// bucket gave tokens for all. It returns the tokens of the series refused
+// for their labels.
+func (q *Quota) seeAll(cfg *ingestConfig, now int64, req *ingest.Request, sc *ingestScratch) (unused int) {
+	q.hashAll(req, sc)
+	checkLabels := cfg.checksLabels()
+	for i := range req.Series {
+		s := &req.Series[i]
+		st := &sc.series[i]
+		h := st.hash
+		active, violation := q.active.see(h, s.Labels, now, cfg, checkLabels)
+		if !active && checkLabels {
+			violation = cfg.labelViolation(s.Labels)
+		}
+		switch {
+		case violation != "":
+			sc.reject(req, seriesLimit{reason: violation}, i)
+			unused += len(s.Samples) + len(s.Histograms)
+			if !s.Metadata.IsEmpty() {
+				unused++
+			}
+		case !active:
+			st.step = stepNew
+		}
+	}
+	return unused
+}
+
+// lookAll looks every series of req up and checks its labels, then takes
+// the tokens of those left from the bucket, or returns the error that
+// refuses the request.
+func (q *Quota) lookAll(cfg *ingestConfig, now time.Time, req *ingest.Request, sc *ingestScratch) error {
+	q.hashAll(req, sc)
+	checkLabels := cfg.checksLabels()
 	samples, metadata := 0, len(req.Metadata)
 	for i := range req.Series {
 		s := &req.Series[i]
-		h := s.Labels.Hash()
-		e := q.active.get(h, s.Labels)
-		sc.series[i] = seriesState{hash: h, entry: e}
-		if checkLabels && (e == nil || e.checked.Load() != cfg.gen) {
+		st := &sc.series[i]
+		h := st.hash
+		active, checked := q.active.lookup(h, s.Labels)
+		st.step = stepNew
+		if active {
+			st.step = stepActive
+		}
+		if checkLabels && (!active || checked != cfg.gen) {
 			if r := cfg.labelViolation(s.Labels); r != "" {
-				sc.series[i].refused = true
+				st.step = stepDone
 				sc.reject(req, seriesLimit{reason: r}, i)
 				continue
 			}
-			if e != nil {
-				e.checked.Store(cfg.gen)
-			}
+			st.checked = cfg.gen
 		}
 		samples += len(s.Samples) + len(s.Histograms)
 		if !s.Metadata.IsEmpty() {
@@ -156,36 +294,6 @@ func (q *Quota) Process(_ context.Context, _ ingest.Target, req *ingest.Request)
 			Reason: ReasonRateLimited,
 		}
 	}
-
-	lim := limitsFor{maxSeries: cfg.maxSeries, maxPerMetric: cfg.maxPerMetric}
-	for i := range sc.series {
-		st := &sc.series[i]
-		if st.refused || (st.entry != nil && st.entry.touch(nowMs)) {
-			continue
-		}
-		lset := req.Series[i].Labels
-		_, l := q.active.add(st.hash, lset, nowMs, lim, false, cfg.gen)
-		if l.reason != "" && q.purging.Load() {
-			// Idle series are being purged: count once they are gone.
-			q.awaitPurge()
-			_, l = q.active.add(st.hash, lset, nowMs, lim, false, cfg.gen)
-		}
-		if l.reason != "" {
-			sc.reject(req, l, i)
-		}
-	}
-
-	for _, r := range sc.rejected {
-		lset := req.Series[r.first].Labels
-		var text string
-		switch r.limit.reason {
-		case ReasonMaxLabelNamesPerSeries, ReasonLabelNameTooLong, ReasonLabelValueTooLong:
-			text = labelLimitText(r.limit.reason, cfg, lset)
-		default:
-			text = seriesLimitText(r.limit, cfg, lset)
-		}
-		req.Drop(r.first, r.limit.reason, &limitError{text: text, more: r.n - 1})
-	}
 	return nil
 }
 
@@ -203,7 +311,6 @@ func (sc *ingestScratch) reject(req *ingest.Request, l seriesLimit, i int) {
 }
 
 func (q *Quota) putScratch(sc *ingestScratch) {
-	clear(sc.series) // drops the entries
 	sc.series = sc.series[:0]
 	sc.rejected = sc.rejected[:0]
 	q.scratch.Put(sc)

@@ -48,7 +48,7 @@ func (q *Quota) restore(ctx context.Context, w *workspace.Workspace) error {
 			continue
 		}
 		lset := s.Labels().Copy()
-		q.active.add(lset.Hash(), lset, min(last, now), limitsFor{}, true, 0)
+		q.active.add(slotHash(seriesHash(lset)), lset, min(last, now), limitsFor{}, true, 0)
 	}
 	if err := set.Err(); err != nil {
 		return fmt.Errorf("count active series: %w", err)
