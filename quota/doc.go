@@ -16,12 +16,13 @@
 //
 // Built, ingest limits: Quota is the workspace's ingest Stage. It drops
 // series over the label limits, refuses a request over the ingestion
-// token bucket whole (429 with Retry-After; 400 over the burst), and
-// admits a series not yet active only if the workspace, its metric name
-// and each label set it matches have room, with AMP's and Cortex's texts
-// and reasons. Active series (a sample in the last 2 hours of Options.Now)
-// are counted exactly in maps sharded per workspace, purged of idle series
-// every PurgeInterval, and counted again from the TSDB when the workspace
-// opens. Limits change live with ApplyConfig; Quota.IngestUsage reports
-// the usage. Nothing meters usage yet.
+// token bucket whole (429 with Retry-After; 400 over the burst, which no
+// wait admits), and admits a series not yet active only if the workspace,
+// its metric name and each label set it matches have room, with AMP's and
+// Cortex's texts and reasons. Active series (a sample in the last 2 hours
+// of Options.Now) are counted exactly, in hash tables of the workspace's
+// own, sharded; idle series are purged every PurgeInterval, and the TSDB's
+// are counted again when the workspace opens. Limits change live with
+// ApplyConfig (Options.Overrides is asked again); Quota.IngestUsage
+// reports the usage. BenchmarkRemoteWriteLimits measures the cost.
 package quota

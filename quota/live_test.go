@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/prompb"
 
 	"github.com/promspace/promspace/quota"
 	"github.com/promspace/promspace/workspace"
@@ -137,5 +138,28 @@ func checkLabelSets(t *testing.T, u quota.IngestUsage, want ...quota.LabelSetUsa
 		if g := u.LabelSets[i]; !labels.Equal(g.LabelSet, w.LabelSet) || g.MaxSeries != w.MaxSeries || g.ActiveSeries != w.ActiveSeries {
 			t.Errorf("label set %d: %+v, want %+v", i, g, w)
 		}
+	}
+}
+
+// TestMetadataLimit: the workspace keeps metadata for MaxMetadataFamilies
+// metric families; the metadata of one more is dropped and its samples
+// are written.
+func TestMetadataLimit(t *testing.T) {
+	e := newEnv(t, quota.Options{Limits: limits(func(l *quota.Limits) { l.MaxMetadataFamilies = 2 })})
+	md := func(names ...string) []prompb.MetricMetadata {
+		var out []prompb.MetricMetadata
+		for _, n := range names {
+			out = append(out, prompb.MetricMetadata{MetricFamilyName: n, Type: prompb.MetricMetadata_GAUGE, Help: n})
+		}
+		return out
+	}
+	e.pushRequest(&prompb.WriteRequest{Timeseries: e.numbered("a", 0, 1), Metadata: md("a", "b")}).expect(t, http.StatusNoContent, "")
+	e.pushRequest(&prompb.WriteRequest{Timeseries: e.numbered("c", 0, 1), Metadata: md("c")}).expect(t, http.StatusNoContent, "")
+	if got := e.w.Metadata().List("", 0, 0); len(got) != 2 || got["c"] != nil {
+		t.Errorf("metadata of %d families (c: %v), want a and b", len(got), got["c"])
+	}
+	u := e.q.IngestUsage()
+	if u.MetadataFamilies != 2 || u.MetadataDropped != 1 || e.stored() != 2 {
+		t.Errorf("%d families, %d dropped, %d samples; want 2, 1, 2", u.MetadataFamilies, u.MetadataDropped, e.stored())
 	}
 }

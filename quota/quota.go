@@ -3,6 +3,7 @@ package quota
 import (
 	"context"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -174,7 +175,11 @@ func (q *Quota) setLimits(l Limits) {
 	q.bucket.setLimits(q.now(), l.IngestionRate, l.IngestionBurst)
 	q.cfg.Store(cfg)
 	if md := q.metadata(); md != nil {
-		md.SetMaxFamilies(l.MaxMetadataFamilies)
+		n := l.MaxMetadataFamilies
+		if n <= 0 {
+			n = math.MaxInt // no limit; the store's 0 is its default
+		}
+		md.SetMaxFamilies(n)
 	}
 }
 
