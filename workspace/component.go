@@ -45,6 +45,30 @@ type Instance interface {
 	Close() error
 }
 
+// A Preparer is a Component that prepares the directory of a workspace's
+// TSDB before the TSDB opens it: the block shipper downloads there the
+// blocks a node that starts on an empty disk finds only in the bucket.
+// Prepare runs, for each Preparer in the order of Options.Components,
+// whenever the workspace's TSDB is about to open (at creation and on every
+// Registry.Open); w's record, configuration and Bucket are set, its TSDB and
+// instances are not. An error fails the opening of the workspace as an
+// error of Open does.
+type Preparer interface {
+	Prepare(ctx context.Context, w *Workspace, dir string) error
+}
+
+// prepareComponents runs the Prepare of every component that is a Preparer.
+func (r *Registry) prepareComponents(ctx context.Context, w *Workspace) error {
+	for _, c := range r.opts.Components {
+		if p, ok := c.(Preparer); ok {
+			if err := p.Prepare(ctx, w, w.dir); err != nil {
+				return fmt.Errorf("prepare component %s: %w", c.Name(), err)
+			}
+		}
+	}
+	return nil
+}
+
 // NewComponent returns a Component named name whose Open is open.
 func NewComponent(name string, open func(ctx context.Context, w *Workspace) (Instance, error)) Component {
 	return componentFunc{name: name, open: open}

@@ -79,8 +79,12 @@ func (r *Registry) flushMetadata(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// openTSDB opens w's TSDB with w's configuration and loads its metadata.
+// openTSDB runs the components' Prepare, opens w's TSDB with w's configuration
+// and loads its metadata.
 func (r *Registry) openTSDB(w *Workspace) error {
+	if err := r.prepareComponents(context.Background(), w); err != nil {
+		return err
+	}
 	opts := r.opts.tsdbOptions(w.Config())
 	var reg prometheus.Registerer
 	if r.opts.Registerer != nil {
