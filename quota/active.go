@@ -1,6 +1,7 @@
 package quota
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -166,7 +167,12 @@ func (a *activeSeries) add(h uint64, lset labels.Labels, now int64, lim limitsFo
 		a.total.Add(-1)
 		return seriesLimit{reason: ReasonPerMetricSeriesLimit}
 	}
-	ms.counts[name]++
+	if n, ok := ms.counts[name]; ok {
+		ms.counts[name] = n + 1
+	} else {
+		// A copy: name shares its memory with the series' labels.
+		ms.counts[strings.Clone(name)] = 1
+	}
 	ms.mtx.Unlock()
 
 	sets := a.sets.Load()

@@ -8,10 +8,11 @@ import (
 
 // seriesTable is an open-addressing hash table of active series with
 // linear probing, the entries in the slots themselves: finding a series
-// already active, the steady state of remote write, reads one slot (often
-// one cache line) instead of a map's group and then an entry elsewhere.
-// Its shard's lock guards it: finds and touches under the read lock,
-// inserts and rebuilds under the write lock.
+// already active, the steady state of remote write, reads one slot (one
+// cache line, usually) instead of a map's group and then an entry
+// elsewhere, and 100,000 series take 4 MB. Its shard's lock guards it:
+// finds and touches under the read lock, inserts and rebuilds under the
+// write lock.
 type seriesTable struct {
 	slots []activeSlot // a power of two long, at most 4/5 full
 	n     int
