@@ -147,10 +147,7 @@ func (t *Tracker) Process(ctx context.Context, _ ingest.Target, req *ingest.Requ
 			Err:    fmt.Errorf("replicas did not match, rejecting sample: replica=%s, elected=%s", replica, elected),
 		}
 	}
-	for i := range req.Series {
-		s := &req.Series[i]
-		s.Labels = t.strip.strip(s.Labels)
-	}
+	t.strip.stripAll(req.Series)
 	return nil
 }
 

@@ -1,0 +1,498 @@
+package promspace_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang/snappy"
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+	config_util "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/prompb"
+	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
+	"github.com/prometheus/prometheus/storage/remote"
+
+	"github.com/promspace/promspace"
+	"github.com/promspace/promspace/dedupe"
+	"github.com/promspace/promspace/dedupe/etcdtest"
+	"github.com/promspace/promspace/workspace"
+)
+
+// haClock is the HA trackers' injected clock, moved by the test.
+type haClock struct {
+	mtx sync.Mutex
+	t   time.Time
+}
+
+func (c *haClock) Now() time.Time {
+	c.mtx.Lock()
+	defer c.mtx.Unlock()
+	return c.t
+}
+
+func (c *haClock) Add(d time.Duration) {
+	c.mtx.Lock()
+	c.t = c.t.Add(d)
+	c.mtx.Unlock()
+}
+
+// haNode is a promspace service on loopback: one node.
+type haNode struct {
+	svc *promspace.Service
+	url string
+	ws  string
+	reg *prometheus.Registry
+	// status is the HTTP status of the last remote write of each replica,
+	// told apart by the X-Replica header its client sends.
+	mtx    sync.Mutex
+	status map[string]int
+}
+
+// startHANode starts a service with the given options, a registry of its
+// own and a workspace aliased "ha".
+func startHANode(t *testing.T, opts promspace.Options) *haNode {
+	t.Helper()
+	n := &haNode{reg: prometheus.NewRegistry(), status: map[string]int{}}
+	opts.DataDir, opts.Registerer = t.TempDir(), n.reg
+	svc, err := promspace.New(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := svc.EnsureWorkspace(context.Background(), "ha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.svc, n.ws = svc, ws.ID()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &haStatusWriter{ResponseWriter: w, code: http.StatusOK}
+		svc.ServeHTTP(rec, r)
+		if replica := r.Header.Get("X-Replica"); replica != "" {
+			n.mtx.Lock()
+			n.status[replica] = rec.code
+			n.mtx.Unlock()
+		}
+	}))
+	n.url = srv.URL
+	t.Cleanup(func() {
+		srv.Close()
+		if err := svc.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return n
+}
+
+type haStatusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *haStatusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (n *haNode) lastStatus(replica string) int {
+	n.mtx.Lock()
+	defer n.mtx.Unlock()
+	return n.status[replica]
+}
+
+// samples returns every stored sample of the series matching sel in the
+// workspace, by series.
+func (n *haNode) samples(t *testing.T, sel string, at time.Time) map[string][]model.SamplePair {
+	t.Helper()
+	client, err := api.NewClient(api.Config{Address: n.url + "/workspaces/" + n.ws})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _, _, err := v1.NewAPI(client).Query(context.Background(), sel+"[1h]", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]model.SamplePair{}
+	for _, s := range v.(model.Matrix) {
+		out[s.Metric.String()] = s.Values
+	}
+	return out
+}
+
+// haReplica is one Prometheus of an HA pair: Prometheus' own remote-write
+// client, sending its series with its external labels added as Prometheus
+// adds them (a series' own label of the same name wins).
+type haReplica struct {
+	name     string
+	client   remote.WriteClient
+	external labels.Labels
+	v2       bool
+}
+
+func newHAReplica(t *testing.T, n *haNode, name string, v2 bool, external ...string) *haReplica {
+	t.Helper()
+	u, _ := url.Parse(n.url + "/workspaces/" + n.ws + "/api/v1/remote_write")
+	msg := remoteapi.WriteV1MessageType
+	if v2 {
+		msg = remoteapi.WriteV2MessageType
+	}
+	c, err := remote.NewWriteClient(name, &remote.ClientConfig{
+		URL:           &config_util.URL{URL: u},
+		Timeout:       model.Duration(10 * time.Second),
+		Headers:       map[string]string{"X-Replica": name},
+		WriteProtoMsg: msg,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &haReplica{name: name, client: c, external: labels.FromStrings(external...), v2: v2}
+}
+
+// send writes one sample of each series, given by its label pairs, at ts
+// and returns the client's error.
+func (r *haReplica) send(ts time.Time, v float64, series ...[]string) error {
+	var sets []labels.Labels
+	for _, pairs := range series {
+		b := labels.NewBuilder(labels.FromStrings(pairs...))
+		r.external.Range(func(l labels.Label) {
+			if b.Get(l.Name) == "" {
+				b.Set(l.Name, l.Value)
+			}
+		})
+		sets = append(sets, b.Labels())
+	}
+	var raw []byte
+	var err error
+	if r.v2 {
+		st := writev2.NewSymbolTable()
+		req := &writev2.Request{}
+		for _, ls := range sets {
+			req.Timeseries = append(req.Timeseries, writev2.TimeSeries{
+				LabelsRefs: st.SymbolizeLabels(ls, nil),
+				Samples:    []writev2.Sample{{Timestamp: ts.UnixMilli(), Value: v}},
+			})
+		}
+		req.Symbols = st.Symbols()
+		raw, err = req.Marshal()
+	} else {
+		req := &prompb.WriteRequest{}
+		for _, ls := range sets {
+			req.Timeseries = append(req.Timeseries, prompb.TimeSeries{
+				Labels:  prompb.FromLabels(ls, nil),
+				Samples: []prompb.Sample{{Timestamp: ts.UnixMilli(), Value: v}},
+			})
+		}
+		raw, err = req.Marshal()
+	}
+	if err != nil {
+		return err
+	}
+	_, err = r.client.Store(context.Background(), snappy.Encode(nil, raw), 0)
+	return err
+}
+
+// haPair drives an HA pair through its nodes: both replicas send the same
+// series every interval, r2 a few milliseconds after r1, until r1 stops
+// after r1Steps; r2 goes on for r2Steps more. It checks the status of
+// every request and returns the time of r1's last accepted sample.
+type haPair struct {
+	t            *testing.T
+	clk          *haClock
+	r1, r2       *haReplica
+	n1, n2       *haNode
+	interval     time.Duration
+	accepted     []time.Time // every accepted sample's time, both replicas
+	lastR1       time.Time
+	firstR2      time.Time
+	deduplicated int
+}
+
+var haSeries = []string{"__name__", "ha_requests_total", "job", "api"}
+
+func (p *haPair) step(replica *haReplica, n *haNode, v float64) int {
+	p.t.Helper()
+	ts := p.clk.Now()
+	if err := replica.send(ts, v, haSeries); err != nil {
+		p.t.Fatalf("%s at %v: %v", replica.name, ts, err)
+	}
+	code := n.lastStatus(replica.name)
+	switch code {
+	case http.StatusNoContent:
+		p.accepted = append(p.accepted, ts)
+	case http.StatusAccepted:
+		p.deduplicated++
+	default:
+		p.t.Fatalf("%s at %v: status %d", replica.name, ts, code)
+	}
+	return code
+}
+
+func (p *haPair) run(r1Steps, r2Steps int) {
+	p.t.Helper()
+	const skew = 3 * time.Millisecond
+	for i := range r1Steps {
+		if code := p.step(p.r1, p.n1, float64(i)); code != http.StatusNoContent {
+			p.t.Fatalf("leader r1 got %d at step %d", code, i)
+		}
+		p.lastR1 = p.clk.Now()
+		p.clk.Add(skew)
+		if code := p.step(p.r2, p.n2, 1000+float64(i)); code != http.StatusAccepted {
+			p.t.Fatalf("r2 got %d at step %d while r1 sends", code, i)
+		}
+		p.clk.Add(p.interval - skew)
+	}
+	for i := range r2Steps {
+		p.clk.Add(p.interval)
+		if p.step(p.r2, p.n2, 2000+float64(i)) == http.StatusNoContent && p.firstR2.IsZero() {
+			p.firstR2 = p.clk.Now()
+		}
+	}
+	if p.firstR2.IsZero() {
+		p.t.Fatal("r2 never took over")
+	}
+	if gap := p.firstR2.Sub(p.lastR1); gap > dedupe.DefaultFailoverTimeout+p.interval {
+		p.t.Errorf("r2 took over %v after r1's last sample, want at most %v", gap, dedupe.DefaultFailoverTimeout+p.interval)
+	}
+}
+
+// checkStored checks that the series stored across nodes are one series
+// without __replica__ whose samples are exactly the accepted ones, r1's
+// then r2's, with no gap longer than the failover timeout plus one
+// interval.
+func (p *haPair) checkStored(nodes ...*haNode) {
+	p.t.Helper()
+	var got []model.SamplePair
+	for _, n := range nodes {
+		for metric, vs := range n.samples(p.t, "ha_requests_total", p.clk.Now()) {
+			if want := `ha_requests_total{cluster="c1", job="api"}`; metric != want {
+				p.t.Errorf("stored series %s, want only %s", metric, want)
+			}
+			got = append(got, vs...)
+		}
+	}
+	if len(got) != len(p.accepted) {
+		p.t.Fatalf("%d samples stored, %d accepted", len(got), len(p.accepted))
+	}
+	seen := map[model.Time]bool{}
+	for i, s := range got {
+		if seen[s.Timestamp] {
+			p.t.Errorf("two samples at %v", s.Timestamp)
+		}
+		seen[s.Timestamp] = true
+		if i > 0 && s.Timestamp.Sub(got[i-1].Timestamp) > dedupe.DefaultFailoverTimeout+p.interval {
+			p.t.Errorf("gap of %v in the stored series", s.Timestamp.Sub(got[i-1].Timestamp))
+		}
+		fromR1 := s.Value < 1000
+		if before := s.Timestamp.Time().Before(p.firstR2); fromR1 != before {
+			p.t.Errorf("sample %v at %v: from r1 %v, before r2 took over %v", s.Value, s.Timestamp, fromR1, before)
+		}
+	}
+}
+
+// haStart is where the injected clock starts: in the past, so that every
+// sample the test sends is older than the ingest's real clock.
+func haStart() *haClock {
+	return &haClock{t: time.Now().Add(-30 * time.Minute).Truncate(time.Second)}
+}
+
+// TestHAPair: two of Prometheus' remote-write clients with external labels
+// cluster=c1 and __replica__=r1 and r2, over remote write 1.0 and 2.0.
+func TestHAPair(t *testing.T) {
+	for _, v2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("v2=%v", v2), func(t *testing.T) {
+			clk := haStart()
+			n := startHANode(t, promspace.Options{Dedupe: dedupe.Options{Now: clk.Now}})
+			p := &haPair{t: t, clk: clk, n1: n, n2: n, interval: time.Second,
+				r1: newHAReplica(t, n, "r1", v2, "cluster", "c1", "__replica__", "r1"),
+				r2: newHAReplica(t, n, "r2", v2, "cluster", "c1", "__replica__", "r2"),
+			}
+			p.run(60, 45)
+			p.checkStored(n)
+
+			want := fmt.Sprintf("\n# HELP promspace_ha_tracker_deduplicated_samples_total Float and histogram samples of non-leader replicas that were not stored, by workspace and HA cluster.\n"+
+				"# TYPE promspace_ha_tracker_deduplicated_samples_total counter\n"+
+				"promspace_ha_tracker_deduplicated_samples_total{cluster=\"c1\",workspace=%q} %d\n", n.ws, p.deduplicated)
+			if err := testutil.GatherAndCompare(n.reg, strings.NewReader(want), "promspace_ha_tracker_deduplicated_samples_total"); err != nil {
+				t.Error(err)
+			}
+			if v := haMetric(t, n.reg, "promspace_ha_tracker_elected_replica", map[string]string{"workspace": n.ws, "cluster": "c1", "replica": "r2"}); v != 1 {
+				t.Errorf("elected_replica{replica=r2} = %v, want 1", v)
+			}
+
+			var st dedupe.Status
+			resp, err := http.Get(n.url + "/workspaces/" + n.ws + "/ha-tracker")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || resp.StatusCode != 200 {
+				t.Fatalf("status page: %d %v", resp.StatusCode, err)
+			}
+			if len(st.Clusters) != 1 || st.Clusters[0].ElectedReplica != "r2" || !st.Clusters[0].LastSeen.Equal(clk.Now()) ||
+				!st.Clusters[0].EarliestFailover.Equal(clk.Now().Add(30*time.Second)) {
+				t.Errorf("status page %+v, want c1 elected r2 last seen %v", st.Clusters, clk.Now())
+			}
+		})
+	}
+}
+
+// TestHATwoServicesOneEtcd: two promspace services, each with its own
+// TSDBs, sharing the workspace catalog and one embedded etcd, each
+// receiving one replica, agree on one leader and store one copy between
+// them.
+func TestHATwoServicesOneEtcd(t *testing.T) {
+	etcd := etcdtest.NewServer(t)
+	bucket, err := workspace.NewFilesystemBucket(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := haStart()
+	node := func() *haNode {
+		kv := dedupe.NewEtcdKV(etcd.Client(t), "promspace/ha/")
+		return startHANode(t, promspace.Options{Bucket: bucket, Dedupe: dedupe.Options{KV: kv, Now: clk.Now}})
+	}
+	a := node()
+	b := node() // opens the catalog a created the workspace in
+	if a.ws != b.ws {
+		t.Fatalf("nodes serve workspaces %s and %s, want one", a.ws, b.ws)
+	}
+	p := &haPair{t: t, clk: clk, n1: a, n2: b, interval: time.Second,
+		r1: newHAReplica(t, a, "r1", false, "cluster", "c1", "__replica__", "r1"),
+		r2: newHAReplica(t, b, "r2", false, "cluster", "c1", "__replica__", "r2"),
+	}
+	p.run(60, 45)
+	p.checkStored(a, b)
+	if got := len(a.samples(t, "ha_requests_total", clk.Now())); got != 1 {
+		t.Errorf("node a stores %d series, want r1's", got)
+	}
+}
+
+// TestHARequests: the first series decides for a request that mixes
+// clusters or replicas; a series with one of the two labels is ordinary
+// data; the 501st cluster is refused.
+func TestHARequests(t *testing.T) {
+	clk := haStart()
+	n := startHANode(t, promspace.Options{Dedupe: dedupe.Options{Now: clk.Now}})
+	r := newHAReplica(t, n, "client", false) // the series carry their labels
+	at := clk.Now()
+	send := func(series ...[]string) (int, error) {
+		t.Helper()
+		err := r.send(at, 1, series...)
+		return n.lastStatus("client"), err
+	}
+	ha := func(name, cluster, replica string) []string {
+		return []string{"__name__", name, "cluster", cluster, "__replica__", replica}
+	}
+	for _, c := range []struct {
+		name   string
+		series [][]string
+		status int
+		stored []string // label sets, as PromQL prints them
+	}{
+		{"leader with other clusters and replicas", [][]string{ha("a", "c1", "r1"), ha("b", "c2", "x"), {"__name__", "c", "__replica__", "y"}}, 204,
+			[]string{`a{cluster="c1"}`, `b{cluster="c2"}`, `c`}},
+		{"non-leader with the leader's series", [][]string{ha("d", "c1", "r2"), ha("e", "c1", "r1")}, 202, nil},
+		{"cluster only", [][]string{{"__name__", "f", "cluster", "c1"}, ha("g", "c1", "r2")}, 204,
+			[]string{`f{cluster="c1"}`, `g{__replica__="r2", cluster="c1"}`}},
+		{"replica only", [][]string{{"__name__", "h", "__replica__", "r2"}}, 204, []string{`h{__replica__="r2"}`}},
+	} {
+		code, err := send(c.series...)
+		if code != c.status || err != nil {
+			t.Errorf("%s: status %d (%v), want %d", c.name, code, err, c.status)
+		}
+		var names []string
+		for _, s := range c.series {
+			names = append(names, s[1])
+		}
+		var got []string
+		for metric := range n.samples(t, `{__name__=~"`+strings.Join(names, "|")+`"}`, at) {
+			got = append(got, metric)
+		}
+		if !sameSet(got, c.stored) {
+			t.Errorf("%s: stored %q, want %q", c.name, got, c.stored)
+		}
+	}
+
+	// c1 is one cluster; 499 more make 500.
+	for i := range 499 {
+		if code, err := send(ha("k", fmt.Sprint("k", i), "r1")); code != 204 {
+			t.Fatalf("cluster %d: %d %v", i+2, code, err)
+		}
+	}
+	code, err := send(ha("k", "k-over", "r1"))
+	if code != 400 || err == nil || !strings.Contains(err.Error(), "too many HA clusters (limit: 500)") {
+		t.Errorf("501st cluster: %d %v, want 400 too many HA clusters (limit: 500)", code, err)
+	}
+	for _, s := range [][]string{ha("k", "c1", "r1"), ha("k", "k7", "r1"), {"__name__", "k", "cluster", "k-over"}} {
+		if code, err := send(s); code != 204 {
+			t.Errorf("%v over the limit: %d %v", s, code, err)
+		}
+	}
+}
+
+func sameSet(a, b []string) bool {
+	m := map[string]int{}
+	for _, s := range a {
+		m[s]++
+	}
+	for _, s := range b {
+		m[s]--
+	}
+	for _, v := range m {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// haMetric returns the value of the series of the named family with the
+// given labels, -1 if there is none.
+func haMetric(t *testing.T, g prometheus.Gatherer, name string, want map[string]string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			got := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				got[lp.GetName()] = lp.GetValue()
+			}
+			for k, v := range want {
+				if got[k] != v {
+					continue metrics
+				}
+			}
+			return metricOf(m)
+		}
+	}
+	return -1
+}
+
+func metricOf(m *dto.Metric) float64 {
+	switch {
+	case m.Gauge != nil:
+		return m.Gauge.GetValue()
+	case m.Counter != nil:
+		return m.Counter.GetValue()
+	}
+	return -1
+}
