@@ -8,6 +8,7 @@ import (
 	"github.com/promspace/promspace/ingest"
 	"github.com/promspace/promspace/query"
 	"github.com/promspace/promspace/quota"
+	"github.com/promspace/promspace/rules"
 	"github.com/promspace/promspace/workspace"
 )
 
@@ -22,7 +23,10 @@ const (
 // the HA tracker and the quotas first, since the ingest endpoint runs them
 // as its workspace's pipeline (dedupe first, then quota), and the usage
 // meter, which the query API reports to; then the ingest endpoint, the
-// query API and the rules manager.
+// rules manager (after the quotas, whose rules and alerts limits it
+// enforces) and the query API, which answers /api/v1/rules and
+// /api/v1/alerts from the rules manager opened before it; last the block
+// shipper, which also restores the bucket's blocks before the TSDB opens.
 func (s *Service) components() []workspace.Component {
 	return []workspace.Component{
 		s.trackers.Component(),
@@ -38,6 +42,7 @@ func (s *Service) components() []workspace.Component {
 			}
 			return ingestInstance{s.ingest.Open(ingest.Target{ID: w.ID(), Appendable: w, Metadata: w.Metadata(), Pipeline: stages})}, nil
 		}),
+		s.rules.Component(),
 		workspace.NewComponent(queryComponent, func(_ context.Context, w *workspace.Workspace) (workspace.Instance, error) {
 			src := query.Source{ID: w.ID(), Queryable: w, Exemplars: w, Metadata: w.Metadata()}
 			// The workspace's own query limits, read as each request
@@ -48,12 +53,15 @@ func (s *Service) components() []workspace.Component {
 			if m, ok := workspace.InstanceOf[*quota.Meter](w, quota.MeterComponentName); ok {
 				src.OnQuery = m.ObserveQuery
 			}
+			if m, ok := workspace.InstanceOf[*rules.RuleManager](w, rules.ComponentName); ok {
+				src.Rules = m
+			}
 			// Built once per workspace: Prometheus' API object is costly
 			// enough not to build per request.
 			h := s.query.Handler(src)
 			return queryInstance{http.StripPrefix("/workspaces/"+w.ID(), h)}, nil
 		}),
-		s.rules.Component(),
+		s.shipper.Component(),
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/promspace/promspace/query"
 	"github.com/promspace/promspace/quota"
 	"github.com/promspace/promspace/rules"
+	"github.com/promspace/promspace/shipper"
 	"github.com/promspace/promspace/workspace"
 )
 
@@ -41,7 +42,7 @@ type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 
-	// Workspace, Ingest, Query, Quota, Dedupe and Rules tune the packages
+	// Workspace, Ingest, Query, Quota, Dedupe, Rules and Shipper tune the packages
 	// behind the service; their zero values are the packages' defaults.
 	// Fields that the Service sets itself (directories, loggers,
 	// registerers) are overwritten. Workspace.Components are opened for
@@ -55,6 +56,9 @@ type Options struct {
 	Quota     quota.Options
 	Dedupe    dedupe.Options
 	Rules     rules.Options
+	// Shipper ships every workspace's blocks to Bucket and restores them
+	// on an empty DataDir (see package shipper).
+	Shipper shipper.Options
 
 	// Authenticator says who is calling and Authorizer what they may do
 	// (package auth builds both from a configuration). When both are nil
@@ -76,6 +80,7 @@ type Service struct {
 	meters   *quota.Meters
 	trackers *dedupe.Trackers
 	rules    *rules.Managers
+	shipper  *shipper.Shipper
 	handler  http.Handler
 }
 
@@ -139,6 +144,10 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		rulesOpts.Engine = s.query.Engine()
 	}
 	s.rules = rules.New(rulesOpts)
+	shipperOpts := opts.Shipper
+	shipperOpts.Logger = logger.With("component", "shipper")
+	shipperOpts.Registerer = reg
+	s.shipper = shipper.New(shipperOpts)
 	wo.Components = append(s.components(), wo.Components...)
 	registry, err := workspace.Open(ctx, wo)
 	if err != nil {
@@ -165,6 +174,10 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	// its HA tracker's elections.
 	mux.HandleFunc("GET /workspaces/{workspaceId}/limits", s.serveView(quota.ComponentName))
 	mux.HandleFunc("GET /workspaces/{workspaceId}/ha-tracker", s.serveView(dedupe.ComponentName))
+	// Rule groups namespaces: AMP's control plane, served by each
+	// workspace's rules manager.
+	mux.HandleFunc("/workspaces/{workspaceId}/rulegroupsnamespaces", s.serveView(rules.ComponentName))
+	mux.HandleFunc("/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", s.serveView(rules.ComponentName))
 	mux.Handle("/", workspace.NewHandler(registry, workspace.HandlerOptions{
 		PublicURL: opts.PublicURL,
 		Account:   s.account,

@@ -19,6 +19,12 @@ import (
 // TSDB ignores files that are not block directories.
 const metadataFile = "metric-metadata.json"
 
+// MetadataFile is the name of the file, in the workspace's directory, that
+// the workspace loads its metric metadata from when its TSDB opens and
+// saves it to every Options.MetadataFlushInterval: the block shipper keeps a
+// copy of it in the bucket and puts it back on an empty disk.
+const MetadataFile = metadataFile
+
 // MetadataStore keeps the latest metadata of each metric family of a
 // workspace, up to a fixed number of families; metadata of further families
 // is dropped, as AMP does. It is safe for concurrent use.

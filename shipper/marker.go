@@ -1,0 +1,91 @@
+package shipper
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// markerFile, in the workspace directory, lists the blocks already in the
+// bucket, as Thanos' thanos.shipper.json does. The TSDB ignores files that
+// are not block directories.
+const markerFile = "promspace-shipper.json"
+
+type marker struct {
+	Version  int      `json:"version"`
+	Uploaded []string `json:"uploaded"`
+}
+
+// readMarker returns the blocks dir's marker lists; none if there is no
+// marker, or an unreadable one (the blocks are then uploaded again, which
+// overwrites them with the same content).
+func readMarker(dir string) (map[string]bool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, markerFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]bool{}, nil
+	}
+	if err != nil {
+		return map[string]bool{}, err
+	}
+	var m marker
+	if err := json.Unmarshal(b, &m); err != nil {
+		return map[string]bool{}, fmt.Errorf("decode %s: %w", markerFile, err)
+	}
+	set := make(map[string]bool, len(m.Uploaded))
+	for _, id := range m.Uploaded {
+		set[id] = true
+	}
+	return set, nil
+}
+
+// writeMarker replaces dir's marker, atomically.
+func writeMarker(dir string, uploaded map[string]bool) error {
+	m := marker{Version: 1, Uploaded: make([]string, 0, len(uploaded))}
+	for id := range uploaded {
+		m.Uploaded = append(m.Uploaded, id)
+	}
+	slices.Sort(m.Uploaded)
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, markerFile), b)
+}
+
+// writeFileAtomic writes path through a synced temporary file renamed over
+// it, so that a crash leaves the old content or the new.
+func writeFileAtomic(path string, b []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err := f.Write(b); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,249 @@
+package shipper
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/prometheus/prometheus/tsdb"
+	"github.com/thanos-io/objstore"
+
+	"github.com/promspace/promspace/workspace"
+)
+
+// tmpSuffix ends the directory a block is downloaded into; the TSDB removes
+// such directories left by a crash when it opens.
+const tmpSuffix = ".tmp-for-creation"
+
+// restore downloads into dir, before the TSDB opens it, the bucket's blocks
+// that dir lacks: all of them on an empty disk. Blocks the marker lists
+// (dropped locally, their deletion from the bucket pending) and blocks
+// compacted into a local block are not downloaded. A block whose meta.json
+// is unreadable or whose objects are missing or truncated is reported by
+// name and skipped; only a bucket that cannot be listed fails the opening.
+// The metric metadata file is restored too when dir lacks it.
+func (s *Shipper) restore(ctx context.Context, w *workspace.Workspace, dir string) error {
+	logger := s.opts.Logger.With("workspace", w.ID())
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return err
+	}
+	shipped, err := readMarker(dir)
+	if err != nil {
+		logger.Warn("Shipped-blocks marker unreadable", "err", err)
+	}
+	local, covered := localBlocks(dir)
+	bkt := w.Bucket()
+	var ids []string
+	err = bkt.Iter(ctx, "", func(name string) error {
+		if id, ok := strings.CutSuffix(name, "/"); ok {
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("list the blocks of the bucket: %w", err)
+	}
+	restored := 0
+	for _, id := range ids {
+		if local[id] || shipped[id] {
+			continue
+		}
+		m, raw, err := readMetaRaw(ctx, bkt, id)
+		if bkt.IsObjNotFoundErr(err) {
+			// An upload cut short: invisible until meta.json is there.
+			logger.Debug("Partial block in the bucket ignored", "block", id)
+			continue
+		}
+		if err == nil && allIn(sources(m.BlockMeta), covered) {
+			continue
+		}
+		if err == nil {
+			err = s.download(ctx, bkt, dir, id, m, raw)
+		}
+		if err != nil {
+			logger.Error("Block in the bucket skipped: it cannot be restored", "block", id, "prefix", objectPrefix(w), "err", err)
+			s.metrics.skipped.WithLabelValues(w.ID()).Inc()
+			continue
+		}
+		shipped[id] = true
+		restored++
+		s.metrics.restored.WithLabelValues(w.ID()).Inc()
+	}
+	if restored > 0 {
+		logger.Info("Blocks restored from the bucket", "blocks", restored)
+		if err := writeMarker(dir, shipped); err != nil {
+			return fmt.Errorf("write %s: %w", markerFile, err)
+		}
+	}
+	return s.restoreMetadata(ctx, w, dir)
+}
+
+// objectPrefix is where w's objects are in the bucket (see
+// workspace.Workspace.Bucket), for reports that name objects.
+func objectPrefix(w *workspace.Workspace) string { return "workspaces/" + w.ID() + "/" }
+
+// localBlocks returns the blocks in dir and the head blocks they were
+// compacted from.
+func localBlocks(dir string) (ids, covered map[string]bool) {
+	ids, covered = map[string]bool{}, map[string]bool{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name(), metaFile))
+		if err != nil {
+			continue
+		}
+		var m tsdb.BlockMeta
+		if json.Unmarshal(b, &m) != nil || m.ULID.String() != e.Name() {
+			continue
+		}
+		ids[e.Name()] = true
+		for _, s := range sources(m) {
+			covered[s] = true
+		}
+	}
+	return ids, covered
+}
+
+func allIn(ids []string, set map[string]bool) bool {
+	for _, id := range ids {
+		if !set[id] {
+			return false
+		}
+	}
+	return true
+}
+
+// download writes the block id into dir, through a temporary directory
+// renamed once the block is complete and opens.
+func (s *Shipper) download(ctx context.Context, bkt objstore.Bucket, dir, id string, m blockMeta, raw []byte) (err error) {
+	files := m.Thanos.Files
+	if len(files) == 0 {
+		// Not shipped by promspace nor Thanos: take what the bucket has.
+		err := bkt.Iter(ctx, id+"/", func(name string) error {
+			rel := strings.TrimPrefix(name, id+"/")
+			if !validRelPath(rel) {
+				return fmt.Errorf("object %s is no block file", name)
+			}
+			files = append(files, blockFile{RelPath: rel})
+			return nil
+		}, objstore.WithRecursiveIter())
+		if err != nil {
+			return err
+		}
+	}
+	tmp := filepath.Join(dir, id+tmpSuffix)
+	if err := os.RemoveAll(tmp); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := os.MkdirAll(filepath.Join(tmp, chunksDir), 0o777); err != nil {
+		return err
+	}
+	hasIndex := false
+	for _, f := range files {
+		if f.RelPath == metaFile {
+			continue
+		}
+		hasIndex = hasIndex || f.RelPath == indexFile
+		if err := downloadFile(ctx, bkt, path.Join(id, f.RelPath), filepath.Join(tmp, filepath.FromSlash(f.RelPath)), f.SizeBytes); err != nil {
+			return err
+		}
+	}
+	if !hasIndex {
+		return fmt.Errorf("%s: no index", path.Join(id, metaFile))
+	}
+	if err := writeFileAtomic(filepath.Join(tmp, metaFile), raw); err != nil {
+		return err
+	}
+	b, err := tsdb.OpenBlock(s.opts.Logger, tmp, nil, nil)
+	if err != nil {
+		return fmt.Errorf("block %s does not open: %w", id, err)
+	}
+	if err := b.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, id)); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// downloadFile writes the object name to dst, checking its size when size
+// is known.
+func downloadFile(ctx context.Context, bkt objstore.BucketReader, name, dst string, size int64) error {
+	rc, err := bkt.Get(ctx, name)
+	if err != nil {
+		return fmt.Errorf("get %s: %w", name, err)
+	}
+	defer rc.Close()
+	f, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(f, rc)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("download %s: %w", name, err)
+	}
+	if size > 0 && n != size {
+		return fmt.Errorf("object %s has %d bytes, meta.json says %d", name, n, size)
+	}
+	return nil
+}
+
+// restoreMetadata puts the bucket's copy of the metric metadata file into
+// dir when dir has none.
+func (s *Shipper) restoreMetadata(ctx context.Context, w *workspace.Workspace, dir string) error {
+	dst := filepath.Join(dir, workspace.MetadataFile)
+	if _, err := os.Stat(dst); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	bkt := w.Bucket()
+	rc, err := bkt.Get(ctx, workspace.MetadataFile)
+	if bkt.IsObjNotFoundErr(err) {
+		return nil
+	}
+	if err == nil {
+		defer rc.Close()
+		var b []byte
+		if b, err = io.ReadAll(rc); err == nil {
+			if !json.Valid(b) {
+				err = errors.New("not JSON")
+			} else {
+				err = writeFileAtomic(dst, b)
+			}
+		}
+	}
+	if err != nil {
+		s.opts.Logger.Error("Metric metadata in the bucket skipped: it cannot be restored", "workspace", w.ID(), "object", objectPrefix(w)+workspace.MetadataFile, "err", err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

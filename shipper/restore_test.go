@@ -1,0 +1,123 @@
+package shipper
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/metadata"
+)
+
+// TestRestoreOnEmptyDisk replaces the node: write, cut blocks, close
+// (which ships them), delete the data directory, start on the same bucket,
+// and read the same answers for the shipped range; then keep ingesting.
+func TestRestoreOnEmptyDisk(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.open()
+	w := e.create("replaced")
+	id := w.ID()
+	writeAndCompact(t, w, 0, 2)
+	writeAndCompact(t, w, 2, 4)
+	w.Metadata().Set("shipped", metadata.Metadata{Type: model.MetricTypeGauge, Help: "A shipped gauge."})
+	if err := e.registry.FlushMetadata(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := instance(t, w).Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := samples(t, w, 0, 4*hour-1)
+	if len(want) != 2*4*60 {
+		t.Fatalf("%d samples before the replacement, want %d", len(want), 2*4*60)
+	}
+	e.close()
+
+	if err := os.RemoveAll(e.dataDir); err != nil {
+		t.Fatal(err)
+	}
+	e.open()
+	w = e.get(id)
+	if got := samples(t, w, 0, 4*hour-1); !slices.Equal(got, want) {
+		t.Errorf("after the replacement, %d samples, want the %d shipped", len(got), len(want))
+	}
+	if got := w.Metadata().List("shipped", 0, 0)["shipped"]; len(got) != 1 || got[0].Help != "A shipped gauge." {
+		t.Errorf("metric metadata after the replacement: %v", got)
+	}
+	// Restored blocks are not shipped again, and new ones are.
+	before := len(e.bkt.uploaded("/" + metaFile))
+	writeAndCompact(t, w, 4, 6)
+	if err := instance(t, w).Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(e.bkt.uploaded("/"+metaFile)) - before; got != 1 {
+		t.Errorf("%d blocks uploaded after the restore, want the 1 new one", got)
+	}
+}
+
+// TestRestoreSkipsCorruptBlocks breaks three of four shipped blocks in
+// three ways, and checks that a node on an empty disk reports each by name
+// and restores the fourth.
+func TestRestoreSkipsCorruptBlocks(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.open()
+	w := e.create("corrupt")
+	id := w.ID()
+	for h := int64(0); h < 8; h += 2 {
+		writeAndCompact(t, w, h, h+2)
+	}
+	e.close()
+	metas := e.bkt.uploaded("/" + metaFile)
+	if len(metas) != 4 {
+		t.Fatalf("%d blocks shipped, want 4", len(metas))
+	}
+	slices.Sort(metas) // ULIDs sort by time: [0h,2h) first
+	blockOf := func(i int) string { return path.Dir(metas[i]) }
+	// [0h,2h): meta.json is no JSON.
+	if err := e.bkt.Upload(ctx, metas[0], strings.NewReader("{truncated")); err != nil {
+		t.Fatal(err)
+	}
+	// [2h,4h): its chunks are gone.
+	if err := e.bkt.Delete(ctx, blockOf(1)+"/chunks/000001"); err != nil {
+		t.Fatal(err)
+	}
+	// [4h,6h): its index is truncated.
+	if err := e.bkt.Upload(ctx, blockOf(2)+"/index", bytes.NewReader([]byte("short"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(e.dataDir); err != nil {
+		t.Fatal(err)
+	}
+	e.open()
+	w = e.get(id)
+	if got := len(samples(t, w, 6*hour, 8*hour-1)); got != 2*2*60 {
+		t.Errorf("%d samples of the intact block, want %d", got, 2*2*60)
+	}
+	if got := len(samples(t, w, 0, 6*hour-1)); got != 0 {
+		t.Errorf("%d samples of the corrupt blocks, want none", got)
+	}
+	logs := e.logs.String()
+	for _, name := range []string{metas[0], blockOf(1) + "/chunks/000001", blockOf(2) + "/index"} {
+		name = strings.TrimPrefix(name, "workspaces/"+id+"/")
+		if !strings.Contains(logs, name) {
+			t.Errorf("no report names %s; logs:\n%s", name, logs)
+		}
+	}
+	if got := testutil.ToFloat64(e.shipper.metrics.skipped.WithLabelValues(id)); got != 3 {
+		t.Errorf("%v blocks counted as skipped, want 3", got)
+	}
+	// The corrupt blocks stay in the bucket for an operator, and are not
+	// downloaded again at each start.
+	for i := range 3 {
+		if _, err := os.Stat(filepath.Join(e.dataDir, "workspaces", id, path.Base(blockOf(i)))); err == nil {
+			t.Errorf("corrupt block %s restored", blockOf(i))
+		}
+	}
+}
