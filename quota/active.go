@@ -94,13 +94,11 @@ func (a *activeSeries) lookup(h uint64, lset labels.Labels) (found bool, checked
 	return found, checked
 }
 
-// see records a sample of lset at now if it is active, unless its labels
-// break the label limits of cfg, which it checks (with check) if they are
-// not those it last passed; it returns the limit broken.
-func (a *activeSeries) see(h uint64, lset labels.Labels, now int64, cfg *ingestConfig, check bool) (active bool, violation string) {
-	sh := a.shard(h)
-	sh.mtx.RLock()
-	defer sh.mtx.RUnlock()
+// see records a sample of lset at now if it is active in sh, whose read
+// lock the caller holds, unless its labels break the label limits of cfg,
+// which it checks (with check) if they are not those it last passed; it
+// returns the limit broken.
+func (sh *seriesShard) see(h uint64, lset labels.Labels, now int64, cfg *ingestConfig, check bool) (active bool, violation string) {
 	s := sh.table.find(h, lset)
 	if s == nil {
 		return false, ""

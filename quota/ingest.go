@@ -77,6 +77,10 @@ type ingestScratch struct {
 	rejected []rejectedSeries
 	// prefetched keeps what hashAll read, lest its reads be dropped.
 	prefetched uint64
+	// order lists the series by shard, those of shard k being
+	// order[bounds[k]:bounds[k+1]], for seeAll to lock each shard once.
+	order  []int32
+	bounds [activeShards + 1]int32
 }
 
 type seriesState struct {
@@ -125,8 +129,9 @@ type rejectedSeries struct {
 // workspace's own; no lock is shared with other workspaces. That is when
 // the bucket holds the whole request: its tokens are taken first and
 // those of series over a label limit given back, so series can be touched
-// as they are looked up. Otherwise the series are looked up, the tokens
-// of those left taken, and then they are touched.
+// as they are looked up, shard by shard, each shard's read lock taken
+// once. Otherwise the series are looked up, the tokens of those left
+// taken, and then they are touched.
 func (q *Quota) Process(_ context.Context, _ ingest.Target, req *ingest.Request) error {
 	cfg := q.cfg.Load()
 	now := q.now()
@@ -174,6 +179,8 @@ func (q *Quota) Process(_ context.Context, _ ingest.Target, req *ingest.Request)
 		}
 	}
 
+	// Messages in the order of the series they name.
+	slices.SortFunc(sc.rejected, func(a, b rejectedSeries) int { return a.first - b.first })
 	for _, r := range sc.rejected {
 		lset := req.Series[r.first].Labels
 		var text string
@@ -192,9 +199,23 @@ func (q *Quota) Process(_ context.Context, _ ingest.Target, req *ingest.Request)
 // lookups will read into cache meanwhile, for the lookups not to wait for
 // the memory one after the other: the steady state of a workspace with
 // many active series costs one cache miss a series, which overlap here.
+// It also sorts the series by shard, into sc.order.
 func (q *Quota) hashAll(req *ingest.Request, sc *ingestScratch) {
+	clear(sc.bounds[:])
 	for i := range req.Series {
-		sc.series[i] = seriesState{hash: slotHash(seriesHash(req.Series[i].Labels))}
+		h := slotHash(seriesHash(req.Series[i].Labels))
+		sc.series[i] = seriesState{hash: h}
+		sc.bounds[h&(activeShards-1)+1]++
+	}
+	for k := 1; k <= activeShards; k++ {
+		sc.bounds[k] += sc.bounds[k-1]
+	}
+	sc.order = slices.Grow(sc.order[:0], len(sc.series))[:len(sc.series)]
+	next := sc.bounds
+	for i := range sc.series {
+		k := sc.series[i].hash & (activeShards - 1)
+		sc.order[next[k]] = int32(i)
+		next[k]++
 	}
 	// A loop of its own, short, so that many of its reads are in flight
 	// at once.
@@ -226,24 +247,31 @@ func tokens(req *ingest.Request) int {
 func (q *Quota) seeAll(cfg *ingestConfig, now int64, req *ingest.Request, sc *ingestScratch) (unused int) {
 	q.hashAll(req, sc)
 	checkLabels := cfg.checksLabels()
-	for i := range req.Series {
-		s := &req.Series[i]
-		st := &sc.series[i]
-		h := st.hash
-		active, violation := q.active.see(h, s.Labels, now, cfg, checkLabels)
-		if !active && checkLabels {
-			violation = cfg.labelViolation(s.Labels)
+	for k := range activeShards {
+		group := sc.order[sc.bounds[k]:sc.bounds[k+1]]
+		if len(group) == 0 {
+			continue
 		}
-		switch {
-		case violation != "":
-			sc.reject(req, seriesLimit{reason: violation}, i)
-			unused += len(s.Samples) + len(s.Histograms)
-			if !s.Metadata.IsEmpty() {
-				unused++
+		sh := &q.active.shards[k]
+		sh.mtx.RLock()
+		for _, i := range group {
+			s, st := &req.Series[i], &sc.series[i]
+			active, violation := sh.see(st.hash, s.Labels, now, cfg, checkLabels)
+			if !active && checkLabels {
+				violation = cfg.labelViolation(s.Labels)
 			}
-		case !active:
-			st.step = stepNew
+			switch {
+			case violation != "":
+				sc.reject(req, seriesLimit{reason: violation}, int(i))
+				unused += len(s.Samples) + len(s.Histograms)
+				if !s.Metadata.IsEmpty() {
+					unused++
+				}
+			case !active:
+				st.step = stepNew
+			}
 		}
+		sh.mtx.RUnlock()
 	}
 	return unused
 }
@@ -297,12 +325,18 @@ func (q *Quota) lookAll(cfg *ingestConfig, now time.Time, req *ingest.Request, s
 	return nil
 }
 
-// reject notes that series i is refused for l: the first of a reason is
-// dropped with its error once all are known, the others at once without.
+// reject notes that series i is refused for l: the first of a reason, in
+// the request's order, is dropped with its error once all are known, the
+// others at once without.
 func (sc *ingestScratch) reject(req *ingest.Request, l seriesLimit, i int) {
 	for k := range sc.rejected {
 		if r := &sc.rejected[k]; r.limit.reason == l.reason {
 			r.n++
+			if i < r.first {
+				// Series are not seen in their order: the first is the
+				// one to name.
+				r.first, i, r.limit = i, r.first, l
+			}
 			req.Drop(i, l.reason, nil)
 			return
 		}
