@@ -197,3 +197,29 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("%d samples stored, want 35", got)
 	}
 }
+
+// TestRateLimitCountsValidSeries: as in Cortex, only the samples of series
+// that pass the label limits take tokens, whether the bucket holds the
+// whole request or only its valid part.
+func TestRateLimitCountsValidSeries(t *testing.T) {
+	e := newEnv(t, quota.Options{Limits: limits(func(l *quota.Limits) {
+		l.IngestionRate, l.IngestionBurst = 1, 20
+		l.MaxLabelsPerSeries = 2
+	})})
+	tooMany := e.series(10, "__name__", "bad", "a", "1", "b", "2")
+	want := `series has too many labels (actual: 3, limit: 2) series: 'bad{a="1", b="2"}'`
+	// The bucket holds all 15: the 10 refused go back.
+	e.push(tooMany, e.series(5, "__name__", "ok")).expect(t, http.StatusBadRequest, want)
+	if got := e.q.IngestUsage().IngestionTokens; got != 15 {
+		t.Errorf("%v tokens left, want 15", got)
+	}
+	// 15 tokens for 25 samples, 15 of them valid: written.
+	e.clock.Advance(time.Second / 2)
+	e.push(tooMany, e.series(15, "__name__", "ok2")).expect(t, http.StatusBadRequest, want)
+	if u := e.q.IngestUsage(); u.IngestionTokens != 0.5 || u.ActiveSeries != 2 {
+		t.Errorf("%v tokens left, %d active series; want 0.5 and 2", u.IngestionTokens, u.ActiveSeries)
+	}
+	if got := e.stored(); got != 20 {
+		t.Errorf("%d samples stored, want 20", got)
+	}
+}
