@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,9 +15,11 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/promspace/promspace/auth"
+	"github.com/promspace/promspace/dedupe"
 	"github.com/promspace/promspace/quota"
 	"github.com/promspace/promspace/workspace"
 )
@@ -115,6 +118,31 @@ type haTrackerConfig struct {
 	KV        string   `yaml:"kv,omitempty"`
 	Endpoints []string `yaml:"endpoints,omitempty"`
 	Prefix    string   `yaml:"prefix,omitempty"`
+}
+
+// defaultHAPrefix is where ha_tracker keeps the elections in etcd when the
+// config names no prefix.
+const defaultHAPrefix = "promspace/ha/"
+
+// open returns the KV the section chooses, nil for the service's memory
+// default, and what closes it. An etcd that does not answer within
+// a few seconds fails the start, rather than every HA request later.
+func (h haTrackerConfig) open(ctx context.Context) (dedupe.KV, func(), error) {
+	if h.KV != "etcd" {
+		return nil, func() {}, nil
+	}
+	client, err := clientv3.New(clientv3.Config{Endpoints: h.Endpoints, DialTimeout: 5 * time.Second})
+	if err != nil {
+		return nil, nil, fmt.Errorf("ha_tracker: etcd: %w", err)
+	}
+	prefix := cmp.Or(h.Prefix, defaultHAPrefix)
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := client.Get(cctx, prefix, clientv3.WithPrefix(), clientv3.WithCountOnly()); err != nil {
+		client.Close()
+		return nil, nil, fmt.Errorf("ha_tracker: etcd at %s: %w", strings.Join(h.Endpoints, ","), err)
+	}
+	return dedupe.NewEtcdKV(client, prefix), func() { client.Close() }, nil
 }
 
 func (h haTrackerConfig) validate() error {

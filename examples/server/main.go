@@ -125,6 +125,16 @@ func run(ctx context.Context, args []string, stderr io.Writer, started chan<- st
 	if len(conf.Overrides) > 0 {
 		logger.Info("Workspace limits overridden by the config", "workspaces", len(conf.Overrides))
 	}
+	haKV, closeHAKV, err := conf.HATracker.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeHAKV() // after the service closes: deferred calls run in reverse
+	opts.Dedupe.KV = haKV
+	if haKV != nil {
+		logger.Info("HA dedupe elects leaders in etcd, with every server of the same endpoints and prefix",
+			"endpoints", strings.Join(conf.HATracker.Endpoints, ","), "prefix", cmp.Or(conf.HATracker.Prefix, defaultHAPrefix))
+	}
 	svc, err := promspace.New(ctx, opts)
 	if err != nil {
 		return err
