@@ -32,8 +32,9 @@ type env struct {
 	bkt     *recordingBucket
 	dataDir string
 	opts    Options
-	// blockRange is the TSDB's block range, 2h unless set.
-	blockRange int64
+	// blockRange is the TSDB's block range, 2h unless set, and
+	// maxBlockRange the longest it compacts blocks into, blockRange if 0.
+	blockRange, maxBlockRange int64
 	logs       *syncBuffer
 
 	reg      *prometheus.Registry
@@ -73,7 +74,7 @@ func (e *env) open() *workspace.Registry {
 	wo.Components = []workspace.Component{e.shipper.Component()}
 	wo.TSDBOptions = func() *tsdb.Options {
 		o := tsdb.DefaultOptions()
-		o.MinBlockDuration, o.MaxBlockDuration = e.blockRange, e.blockRange
+		o.MinBlockDuration, o.MaxBlockDuration = e.blockRange, max(e.blockRange, e.maxBlockRange)
 		return o
 	}
 	r, err := workspace.Open(context.Background(), wo)
