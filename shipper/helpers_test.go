@@ -35,7 +35,7 @@ type env struct {
 	// blockRange is the TSDB's block range, 2h unless set, and
 	// maxBlockRange the longest it compacts blocks into, blockRange if 0.
 	blockRange, maxBlockRange int64
-	logs       *syncBuffer
+	logs                      *syncBuffer
 
 	reg      *prometheus.Registry
 	shipper  *Shipper
