@@ -29,7 +29,7 @@ func TestActiveSeriesRestart(t *testing.T) {
 	checkLabelSets(t, u, quota.LabelSetUsage{LabelSet: api, MaxSeries: 10, ActiveSeries: 3})
 	e.clock.Advance(time.Minute)
 	e.push(e.numbered("c", 0, 1)...).expect(t, http.StatusBadRequest,
-		`per-user series limit of 5 exceeded, please contact administrator to raise it for series {__name__="c", i="0"}`)
+		`per-user series limit of 5 exceeded, please contact administrator to raise it (series: {__name__="c", i="0"})`)
 
 	// An hour later two series get samples; an hour and a purge after,
 	// the other three have been idle for over two hours.
@@ -64,7 +64,7 @@ func TestIdleSeriesMakeRoom(t *testing.T) {
 	// a{i="0"} is active (seen 1h1m ago), a{i="1"} is not.
 	e.push(e.numbered("b", 0, 1)...).expect(t, http.StatusNoContent, "")
 	e.push(e.numbered("b", 1, 1)...).expect(t, http.StatusBadRequest,
-		`per-user series limit of 2 exceeded, please contact administrator to raise it for series {__name__="b", i="1"}`)
+		`per-user series limit of 2 exceeded, please contact administrator to raise it (series: {__name__="b", i="1"})`)
 	if got := e.q.IngestUsage().ActiveSeries; got != 2 {
 		t.Errorf("%d active series, want 2", got)
 	}

@@ -40,34 +40,43 @@ func errBurstExceeded(burst float64, samples, metadata int) error {
 }
 
 // limitError is the 400 error of one discard reason in one request: the
-// text of its first rejected series, naming it, and how many more were
-// rejected for the same reason.
+// text of its first rejected series, the series if the text does not name
+// it, and how many more series were rejected for the same reason.
 type limitError struct {
-	text string
-	more int
+	text   string
+	series string
+	more   int
 }
 
 func (e *limitError) Error() string {
-	if e.more == 0 {
+	var more string
+	if e.more > 0 {
+		more = fmt.Sprintf("and %d more series", e.more)
+	}
+	switch {
+	case e.series != "" && more != "":
+		return fmt.Sprintf("%s (series: %s, %s)", e.text, e.series, more)
+	case e.series != "":
+		return fmt.Sprintf("%s (series: %s)", e.text, e.series)
+	case more != "":
+		return fmt.Sprintf("%s (%s)", e.text, more)
+	default:
 		return e.text
 	}
-	return fmt.Sprintf("%s (and %d more series)", e.text, e.more)
 }
 
-// seriesLimitText is AMP's text for a series refused by limit, naming the
-// series as Cortex's ingester does ("... for series {...}").
-func seriesLimitText(l seriesLimit, cfg *ingestConfig, lset labels.Labels) string {
-	var text string
+// seriesLimitText is AMP's text for a series refused by limit; it does
+// not name the series.
+func seriesLimitText(l seriesLimit, cfg *ingestConfig) string {
 	switch l.reason {
 	case ReasonPerUserSeriesLimit:
-		text = fmt.Sprintf("per-user series limit of %d exceeded, %s", cfg.maxSeries, adminMessage)
+		return fmt.Sprintf("per-user series limit of %d exceeded, %s", cfg.maxSeries, adminMessage)
 	case ReasonPerMetricSeriesLimit:
-		text = fmt.Sprintf("per-metric series limit of %d exceeded, %s", cfg.maxPerMetric, adminMessage)
-	case ReasonPerLabelSetSeriesLimit:
+		return fmt.Sprintf("per-metric series limit of %d exceeded, %s", cfg.maxPerMetric, adminMessage)
+	default: // ReasonPerLabelSetSeriesLimit
 		s := cfg.labelSets[l.set]
-		text = fmt.Sprintf("per-labelset series limit of %d exceeded (labelSet: %s)", s.MaxSeries, s.LabelSet.String())
+		return fmt.Sprintf("per-labelset series limit of %d exceeded (labelSet: %s)", s.MaxSeries, s.LabelSet.String())
 	}
-	return text + " for series " + lset.String()
 }
 
 // labelLimitText is Cortex's text (pkg/util/validation/errors.go) for a

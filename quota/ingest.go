@@ -183,14 +183,14 @@ func (q *Quota) Process(_ context.Context, _ ingest.Target, req *ingest.Request)
 	slices.SortFunc(sc.rejected, func(a, b rejectedSeries) int { return a.first - b.first })
 	for _, r := range sc.rejected {
 		lset := req.Series[r.first].Labels
-		var text string
+		err := &limitError{more: r.n - 1}
 		switch r.limit.reason {
 		case ReasonMaxLabelNamesPerSeries, ReasonLabelNameTooLong, ReasonLabelValueTooLong:
-			text = labelLimitText(r.limit.reason, cfg, lset)
+			err.text = labelLimitText(r.limit.reason, cfg, lset)
 		default:
-			text = seriesLimitText(r.limit, cfg, lset)
+			err.text, err.series = seriesLimitText(r.limit, cfg), lset.String()
 		}
-		req.Drop(r.first, r.limit.reason, &limitError{text: text, more: r.n - 1})
+		req.Drop(r.first, r.limit.reason, err)
 	}
 	return nil
 }

@@ -43,7 +43,7 @@ func TestSeriesLimits(t *testing.T) {
 		over:   func(e *env) []prompb.TimeSeries { return e.numbered("b", 0, 3) },
 		// At the limit, series already active are still written.
 		others: func(e *env) []prompb.TimeSeries { return e.numbered("a", 0, 3) },
-		want:   `per-user series limit of 3 exceeded, please contact administrator to raise it for series {__name__="b", i="0"} (and 2 more series)`,
+		want:   `per-user series limit of 3 exceeded, please contact administrator to raise it (series: {__name__="b", i="0"}, and 2 more series)`,
 	}, {
 		name:   "per-metric",
 		limits: func(l *quota.Limits) { l.MaxActiveSeriesPerMetric = 2 },
@@ -51,7 +51,7 @@ func TestSeriesLimits(t *testing.T) {
 		over:   func(e *env) []prompb.TimeSeries { return e.numbered("a", 2, 3) },
 		others: func(e *env) []prompb.TimeSeries { return e.numbered("b", 0, 2) },
 		grow:   2,
-		want:   `per-metric series limit of 2 exceeded, please contact administrator to raise it for series {__name__="a", i="2"} (and 2 more series)`,
+		want:   `per-metric series limit of 2 exceeded, please contact administrator to raise it (series: {__name__="a", i="2"}, and 2 more series)`,
 	}, {
 		name: "per-labelset",
 		sets: []workspace.LabelSetLimit{
@@ -65,7 +65,7 @@ func TestSeriesLimits(t *testing.T) {
 			return append(e.numbered("a", 0, 3, "env", "dev", "job", "api"), e.numbered("a", 0, 3, "job", "web")...)
 		},
 		grow: 6,
-		want: `per-labelset series limit of 2 exceeded (labelSet: {env="prod", job="api"}) for series {__name__="a", env="prod", i="2", job="api"} (and 2 more series)`,
+		want: `per-labelset series limit of 2 exceeded (labelSet: {env="prod", job="api"}) (series: {__name__="a", env="prod", i="2", job="api"}, and 2 more series)`,
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			l := quota.DefaultLimits()
@@ -97,7 +97,7 @@ func TestSeriesLimits(t *testing.T) {
 			// A single series over says nothing of more.
 			e.clock.Advance(time.Second)
 			res := e.push(c.over(e)[0])
-			if want := strings.TrimSuffix(c.want, " (and 2 more series)"); res.status != http.StatusBadRequest || res.body != want {
+			if want := strings.Replace(c.want, ", and 2 more series)", ")", 1); res.status != http.StatusBadRequest || res.body != want {
 				t.Errorf("one series over: %d %q, want 400 %q", res.status, res.body, want)
 			}
 		})

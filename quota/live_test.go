@@ -65,7 +65,7 @@ func TestOverridesLive(t *testing.T) {
 	e.push(e.numbered("a", 0, 3)...).expect(t, http.StatusNoContent, "")
 	e.clock.Advance(time.Second)
 	e.push(e.numbered("a", 3, 1)...).expect(t, http.StatusBadRequest,
-		`per-user series limit of 2 exceeded, please contact administrator to raise it for series {__name__="a", i="3"}`)
+		`per-user series limit of 2 exceeded, please contact administrator to raise it (series: {__name__="a", i="3"})`)
 
 	o.set(func(l *quota.Limits) { l.MaxActiveSeries = 4 })
 	e.reconfigure(workspace.UpdateConfigurationInput{})
@@ -114,7 +114,7 @@ func TestLabelSetLimits(t *testing.T) {
 	e.clock.Advance(time.Second)
 	// Only the job="api" series over the limit are refused.
 	e.push(append(e.numbered("a", 3, 2, "job", "api"), e.numbered("a", 3, 2, "job", "web")...)...).expect(t, http.StatusBadRequest,
-		`per-labelset series limit of 3 exceeded (labelSet: {job="api"}) for series {__name__="a", i="3", job="api"} (and 1 more series)`)
+		`per-labelset series limit of 3 exceeded (labelSet: {job="api"}) (series: {__name__="a", i="3", job="api"}, and 1 more series)`)
 
 	e.reconfigure(workspace.UpdateConfigurationInput{LimitsPerLabelSet: []workspace.LabelSetLimit{{LabelSet: api, MaxSeries: 4}}})
 	checkLabelSets(t, e.q.IngestUsage(), quota.LabelSetUsage{LabelSet: api, MaxSeries: 4, ActiveSeries: 3})
