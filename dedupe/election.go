@@ -32,6 +32,8 @@ type cluster struct {
 	seen time.Time
 	// due is when entry's replica next writes its last-seen time.
 	due time.Time
+	// shown is the replica the elected-replica gauge shows.
+	shown string
 }
 
 // lastSeen is when the elected replica was last heard from, as far as this
@@ -113,12 +115,12 @@ func (t *Tracker) elect(ctx context.Context, c *cluster, replica string, now tim
 // learn makes e what the node knows of c, with a new jitter for the next
 // write of its leader, and updates the elected-replica gauge.
 func (t *Tracker) learn(c *cluster, e Entry) {
-	old := c.entry.Leader.Replica
-	if e.Revision == 0 || e.Leader.Replica != old {
+	if e.Revision == 0 || e.Leader.Replica != c.entry.Leader.Replica {
 		c.seen = time.Time{} // seen was of another replica
 	}
 	c.entry = e
 	c.due = e.Leader.LastSeen.Add(t.opts.UpdateTimeout + t.jitter())
+	old := c.shown
 	if e.Revision == 0 || e.Leader.Replica == old {
 		return
 	}
@@ -126,8 +128,9 @@ func (t *Tracker) learn(c *cluster, e Entry) {
 		t.metrics.elected.DeleteLabelValues(t.id, c.name, old)
 		t.metrics.changes.WithLabelValues(t.id, c.name).Inc()
 	}
-	t.metrics.elected.WithLabelValues(t.id, c.name, e.Leader.Replica).Set(1)
-	t.logger.Debug("HA leader elected", "cluster", c.name, "replica", e.Leader.Replica, "previous", old)
+	c.shown = e.Leader.Replica
+	t.metrics.elected.WithLabelValues(t.id, c.name, c.shown).Set(1)
+	t.logger.Debug("HA leader elected", "cluster", c.name, "replica", c.shown, "previous", old)
 }
 
 func (t *Tracker) jitter() time.Duration {

@@ -89,7 +89,8 @@ func equalStatus(a, b dedupe.Status) bool {
 
 func TestMetrics(t *testing.T) {
 	clk := newClock()
-	n := newNode(t, "ws", dedupe.Options{Now: clk.Now})
+	kv := dedupe.NewMemoryKV()
+	n := newNode(t, "ws", dedupe.Options{KV: kv, Now: clk.Now})
 	n.send(t, "c1", "r1")
 	n.send(t, "c2", "r1")
 	req := &ingest.Request{Series: []ingest.Series{
@@ -130,10 +131,38 @@ promspace_ha_tracker_clusters{workspace="ws"} 2
 		t.Error("no KV requests counted")
 	}
 
+	// The KV loses c1 (another node forgot it): the gauge follows the
+	// replica elected anew.
+	if ok, err := kv.Delete(context.Background(), "ws/c1", mustGet(t, kv, "ws/c1").Revision); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	clk.Add(time.Minute)
+	if got := n.send(t, "c1", "r3"); got != 204 {
+		t.Fatalf("r3 after c1 was deleted: %d", got)
+	}
+	want = `
+# HELP promspace_ha_tracker_elected_replica 1 for the replica of each HA cluster whose samples are stored, as this node last learnt it.
+# TYPE promspace_ha_tracker_elected_replica gauge
+promspace_ha_tracker_elected_replica{cluster="c1",replica="r3",workspace="ws"} 1
+promspace_ha_tracker_elected_replica{cluster="c2",replica="r2",workspace="ws"} 1
+`
+	if err := testutil.GatherAndCompare(n.reg, strings.NewReader(want), "promspace_ha_tracker_elected_replica"); err != nil {
+		t.Error(err)
+	}
+
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := testutil.GatherAndCount(n.reg); err != nil || got != 0 {
 		t.Errorf("%d series left after Close (%v)", got, err)
 	}
+}
+
+func mustGet(t *testing.T, kv dedupe.KV, key string) dedupe.Entry {
+	t.Helper()
+	e, err := kv.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
