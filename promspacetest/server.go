@@ -1,10 +1,16 @@
 // Package promspacetest is a test harness: it starts a promspace service on
 // a loopback port with one workspace in t.TempDir(), and offers helpers to
-// write to it over real remote write and assert on it with PromQL.
+// write to it over real remote write and assert on it with PromQL, and to
+// load rules files, evaluate them at chosen times and assert which alerts
+// fire.
 //
 //	srv := promspacetest.NewServer(t)
 //	srv.PushGatherer(t, registry)
 //	srv.AssertQuery(t, `sum(my_requests_total)`, map[string]float64{`{}`: 3})
+//	srv.LoadRulesFile(t, "alerts.yaml")
+//	srv.EvalRules(t, now)
+//	srv.EvalRules(t, now.Add(5*time.Minute))
+//	srv.AssertFiring(t, promspacetest.Alert{Labels: ..., Annotations: ...})
 //
 // Everything is torn down by t.Cleanup.
 package promspacetest
@@ -50,6 +56,8 @@ func WithOptions(f func(*promspace.Options)) Option { return Option(f) }
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	o := promspace.Options{DataDir: t.TempDir()}
+	// Rules are evaluated when EvalRules says, at the time it is given.
+	o.Rules.ManualEvaluation = true
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/prometheus/model/metadata"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/storage"
 	v1 "github.com/prometheus/prometheus/web/api/v1"
 )
@@ -191,6 +192,9 @@ type Source struct {
 	// OnQuery, if set, is the workspace's own Options.OnQuery: it is told
 	// the query samples processed of every charged query.
 	OnQuery func(samplesProcessed int64)
+	// Rules, if set, answers /api/v1/rules and /api/v1/alerts with
+	// Prometheus' JSON and filters; without it they are not found.
+	Rules v1.RulesRetriever
 }
 
 // API serves the Prometheus HTTP API v1 for any number of workspaces with one
@@ -279,10 +283,10 @@ func newPrometheusAPI(opts Options, p parser.Parser) *v1.API {
 		false, // search APIs
 		0,     // search limit
 		opts.Logger.With("component", "api"),
-		nil, // rules
-		0,   // remote read sample limit
-		0,   // remote read concurrency
-		0,   // remote read frame size
+		rulesOf, // rules: per workspace, from the request's context
+		0,       // remote read sample limit
+		0,       // remote read concurrency
+		0,       // remote read frame size
 		false,
 		noCrossOrigin,
 		nil, // runtime info
@@ -345,8 +349,41 @@ func (a *API) Handler(src Source) http.Handler {
 
 	router := route.New()
 	prom.Register(router.WithPrefix(apiPrefix))
-	return newHandler(a, src, router)
+	h := newHandler(a, src, router)
+	if src.Rules == nil {
+		return h
+	}
+	// Prometheus' API takes its rules retriever once, in NewAPI, for all
+	// the copies of the template: each workspace's goes in the context of
+	// the requests of its rules and alerts, which read no storage and so
+	// need none of newHandler's checks.
+	rr := src.Rules
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case apiPrefix + "/rules", apiPrefix + "/alerts":
+			router.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), rulesKey{}, rr)))
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
 }
+
+type rulesKey struct{}
+
+// rulesOf is the rules retriever of the template: the one Handler put in
+// the request's context.
+func rulesOf(ctx context.Context) v1.RulesRetriever {
+	if rr, ok := ctx.Value(rulesKey{}).(v1.RulesRetriever); ok {
+		return rr
+	}
+	return noRules{}
+}
+
+// noRules is the rules retriever of a workspace without rules.
+type noRules struct{}
+
+func (noRules) RuleGroups() []*rules.Group           { return nil }
+func (noRules) AlertingRules() []*rules.AlertingRule { return nil }
 
 // noExemplars is the ExemplarQueryable of a workspace without exemplars.
 type noExemplars struct{}

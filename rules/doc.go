@@ -1,18 +1,38 @@
-// Package rules owns a workspace's rule groups namespaces and its alert
-// manager: namespaces of Prometheus rule files (validated with Prometheus'
-// rulefmt), evaluated with Prometheus' rules manager into the workspace's
-// TSDB, and the alert manager definition with routing, grouping, silences,
-// inhibition and receivers (SNS, webhook).
+// Package rules owns a workspace's rule groups namespaces and their
+// evaluation: namespaces of Prometheus rule files, validated with
+// Prometheus' rulefmt, stored in the workspace's bucket and evaluated with
+// Prometheus' rules manager into the workspace's TSDB.
 //
 // It does not own storage or querying: rules read and write the workspace
 // through the storage interfaces the workspace package provides, and are
 // evaluated by the PromQL engine it is given (normally the query API's).
-// The per-workspace rules and alerts quotas are package quota's.
+// The per-workspace rules and alerts quotas are package quota's
+// (Limits.MaxRules, Limits.MaxActiveAlerts), which this package enforces.
+// It does not own access control (package auth) nor the routing of
+// requests to a workspace (the root package).
 //
-// Built: Managers, whose Component gives each workspace a RuleManager, a
-// running Prometheus rules.Manager that reads from and appends to the
-// workspace and takes its rule query offset from the workspace's
-// configuration. A sketch: no namespace is stored, validated or loaded,
-// so nothing is evaluated, and there is no alert manager (alerts would go
-// nowhere).
+// Built: Managers, whose Component gives each workspace a RuleManager:
+//   - AMP's rule groups namespace operations (Create, Put, Describe, List,
+//     Delete) in Go and, through ServeHTTP, on AMP's REST-JSON paths, with
+//     AMP's statuses, ARNs and exceptions. A namespace is one JSON object
+//     in the workspace's bucket (rulegroupsnamespaces/<name>.json), whose
+//     upload is the change's acknowledgement; a file that rulefmt refuses,
+//     or that takes the workspace over MaxRules, changes nothing.
+//   - Prometheus' rules.Manager, loading each namespace from a rules file
+//     under the workspace's directory (rules/<name>.yaml), rewritten on
+//     every change; a group's File is its namespace. Queries run on the
+//     workspace, recording rules append into it, alerting rules write
+//     ALERTS and ALERTS_FOR_STATE and restore `for` state after a restart
+//     (OutageTolerance, ForGracePeriod); the configuration's
+//     RuleQueryOffset is the default query offset.
+//   - RuleGroups and AlertingRules, the RulesRetriever of Prometheus' API
+//     for /api/v1/rules and /api/v1/alerts.
+//   - EvalAt, evaluating every group at a chosen time, with
+//     Options.ManualEvaluation for tests and the promspacetest harness.
+//
+// Not built: the alert manager (definitions, routing, silences,
+// receivers). Alerts within MaxActiveAlerts go to Options.Notify, the hook
+// a later alertmanager component fills; those over it are counted and
+// dropped. TagResource and UntagResource on namespace ARNs are not
+// served: tags are only those given at creation.
 package rules

@@ -2,14 +2,20 @@ package rules
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	promrules "github.com/prometheus/prometheus/rules"
 
+	"github.com/promspace/promspace/quota"
 	"github.com/promspace/promspace/workspace"
 )
 
@@ -27,7 +33,17 @@ const (
 	// time.
 	DefaultMaxSamples = 50_000_000
 	DefaultTimeout    = time.Minute
+	// DefaultOutageTolerance, DefaultForGracePeriod and DefaultResendDelay
+	// are Prometheus' defaults (--rules.alert.*).
+	DefaultOutageTolerance = time.Hour
+	DefaultForGracePeriod  = 10 * time.Minute
+	DefaultResendDelay     = time.Minute
 )
+
+// NotifyFunc receives the alerts of workspace w that are to be sent: firing
+// alerts within the workspace's MaxActiveAlerts, and resolved ones. It is
+// the hook of the alert manager, which is not built yet.
+type NotifyFunc func(ctx context.Context, w *workspace.Workspace, alerts []*promrules.Alert)
 
 // Options configure Managers. Zero values mean the default.
 type Options struct {
@@ -40,13 +56,28 @@ type Options struct {
 	// EvaluationInterval is the interval of rule groups that set none, and
 	// the step of subqueries written without one. Default 1m.
 	EvaluationInterval time.Duration
+	// OutageTolerance is how long an outage may last for the `for` state of
+	// alerts to be restored after it; ForGracePeriod the least time an
+	// alert waits after a restore before it fires; ResendDelay how often a
+	// firing alert is sent again. Prometheus' defaults.
+	OutageTolerance time.Duration
+	ForGracePeriod  time.Duration
+	ResendDelay     time.Duration
+	// ManualEvaluation leaves the evaluation to RuleManager.EvalAt: the
+	// groups' own schedules evaluate nothing, so that tests and the test
+	// harness choose the evaluation times. The `for` state of alerts is
+	// then not restored when the workspace reopens: Prometheus restores it
+	// from its own schedule, at the wall clock's time.
+	ManualEvaluation bool
+	// Notify receives the alerts to send; nil drops them (there is no alert
+	// manager yet).
+	Notify NotifyFunc
 	// Logger defaults to discarding; each workspace's manager logs with a
 	// "workspace" attribute.
 	Logger *slog.Logger
-	// Registerer receives the metrics of Prometheus' rule groups, shared by
-	// all workspaces, whose groups they tell apart by file name; nil
-	// registers nowhere. New registers them, so call it once per
-	// Registerer.
+	// Registerer receives the metrics of Prometheus' rule groups, one set
+	// per workspace with a "workspace" label, unregistered when the
+	// workspace closes; nil registers nowhere.
 	Registerer prometheus.Registerer
 }
 
@@ -55,24 +86,34 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		EvaluationInterval: DefaultEvaluationInterval,
+		OutageTolerance:    DefaultOutageTolerance,
+		ForGracePeriod:     DefaultForGracePeriod,
+		ResendDelay:        DefaultResendDelay,
 		Logger:             slog.New(slog.DiscardHandler),
 	}
 }
 
 // Managers holds what the rule managers of all workspaces share: the
-// engine, the options and Prometheus' rule metrics. Its Component gives
-// each workspace its RuleManager.
+// engine and the options. Its Component gives each workspace its
+// RuleManager.
 type Managers struct {
-	opts    Options
-	metrics *promrules.Metrics
+	opts Options
 }
 
-// New returns Managers with the given options and registers their
-// metrics on opts.Registerer.
+// New returns Managers with the given options.
 func New(opts Options) *Managers {
 	d := DefaultOptions()
 	if opts.EvaluationInterval <= 0 {
 		opts.EvaluationInterval = d.EvaluationInterval
+	}
+	if opts.OutageTolerance <= 0 {
+		opts.OutageTolerance = d.OutageTolerance
+	}
+	if opts.ForGracePeriod <= 0 {
+		opts.ForGracePeriod = d.ForGracePeriod
+	}
+	if opts.ResendDelay <= 0 {
+		opts.ResendDelay = d.ResendDelay
 	}
 	if opts.Logger == nil {
 		opts.Logger = d.Logger
@@ -88,62 +129,128 @@ func New(opts Options) *Managers {
 			EnableNegativeOffset:     true,
 		})
 	}
-	return &Managers{opts: opts, metrics: promrules.NewGroupMetrics(opts.Registerer)}
+	return &Managers{opts: opts}
 }
 
 // Component returns the workspace component whose instance for each
-// workspace is its *RuleManager.
+// workspace is its *RuleManager. It must come after the quota component,
+// whose MaxRules and MaxActiveAlerts it enforces. Opening reads the
+// workspace's namespaces from its bucket and loads them; a bucket that
+// cannot be read fails the opening, rather than run a workspace without
+// some of its alerts.
 func (ms *Managers) Component() workspace.Component {
-	return workspace.NewComponent(ComponentName, func(_ context.Context, w *workspace.Workspace) (workspace.Instance, error) {
-		return ms.open(w), nil
+	return workspace.NewComponent(ComponentName, func(ctx context.Context, w *workspace.Workspace) (workspace.Instance, error) {
+		return ms.open(ctx, w)
 	})
 }
 
-func (ms *Managers) open(w *workspace.Workspace) *RuleManager {
-	ctx, cancel := context.WithCancel(context.Background())
-	m := &RuleManager{cancel: cancel, stopped: make(chan struct{})}
-	m.manager = promrules.NewManager(&promrules.ManagerOptions{
-		// The workspace is the storage: rules read it and recording rules
-		// append into it, through the same holds as the data plane.
-		AppendableV2: w,
-		Queryable:    w,
-		QueryFunc:    promrules.EngineQueryFunc(ms.opts.Engine, w),
-		// Alerts go nowhere until the alert manager is built.
-		NotifyFunc:             func(context.Context, string, ...*promrules.Alert) {},
-		Context:                ctx,
-		Logger:                 ms.opts.Logger.With("workspace", w.ID()),
-		Metrics:                ms.metrics,
-		DefaultRuleQueryOffset: m.ruleQueryOffset,
-	})
-	go func() {
-		defer close(m.stopped)
-		m.manager.Run()
-	}()
-	return m
-}
-
-// RuleManager is one workspace's rules: Prometheus' rules.Manager over the
-// workspace's storage, running from the workspace's opening to its close.
-// Not built yet: no namespace is stored or loaded, so it evaluates no
-// rule, and no alert is sent.
+// RuleManager is one workspace's rules: its rule groups namespaces, stored
+// in the workspace's bucket, and Prometheus' rules.Manager evaluating them
+// over the workspace's storage from the workspace's opening to its close.
 //
 // RuleGroups and AlertingRules make it the RulesRetriever of Prometheus'
-// API, for /api/v1/rules and /api/v1/alerts.
+// API, for /api/v1/rules and /api/v1/alerts; ServeHTTP serves AMP's rule
+// groups namespace operations.
 type RuleManager struct {
+	opts    *Options
+	w       *workspace.Workspace
+	logger  *slog.Logger
+	quota   *quota.Quota // nil without the quota component
+	store   store
+	dir     string // the rule files Prometheus' manager loads
 	manager *promrules.Manager
 	cancel  context.CancelFunc
 	stopped chan struct{} // closed when manager.Run returns
+	metrics *workspaceMetrics
+	muxOnce sync.Once
+	mux     *http.ServeMux // of ServeHTTP
+
+	// mtx serializes namespace changes and manual evaluations.
+	mtx        sync.Mutex
+	namespaces map[string]*Namespace
+
+	// groups is the manager's groups as of the last load, for the alert
+	// limit: reading them from the manager while it loads would deadlock
+	// with the evaluation that notifies.
+	groups atomic.Pointer[[]*promrules.Group]
 	// queryOffset is the configuration's RuleQueryOffset, in nanoseconds.
 	queryOffset atomic.Int64
 }
 
 var _ workspace.Instance = (*RuleManager)(nil)
 
+func (ms *Managers) open(ctx context.Context, w *workspace.Workspace) (*RuleManager, error) {
+	namespaces, err := store{w.Bucket()}.loadAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read rule groups namespaces: %w", err)
+	}
+	mctx, cancel := context.WithCancel(context.Background())
+	m := &RuleManager{
+		opts:       &ms.opts,
+		w:          w,
+		logger:     ms.opts.Logger.With("workspace", w.ID()),
+		store:      store{w.Bucket()},
+		dir:        ruleFilesDir(w),
+		cancel:     cancel,
+		stopped:    make(chan struct{}),
+		namespaces: namespaces,
+		metrics:    newWorkspaceMetrics(ms.opts.Registerer, w.ID()),
+	}
+	m.quota, _ = workspace.InstanceOf[*quota.Quota](w, quota.ComponentName)
+	m.manager = promrules.NewManager(&promrules.ManagerOptions{
+		// The workspace is the storage: rules read it and recording rules
+		// append into it, through the same holds as the data plane.
+		AppendableV2:           w,
+		Queryable:              w,
+		QueryFunc:              promrules.EngineQueryFunc(ms.opts.Engine, w),
+		NotifyFunc:             m.notify,
+		Context:                mctx,
+		Logger:                 m.logger,
+		Metrics:                m.metrics.rules,
+		DefaultRuleQueryOffset: m.ruleQueryOffset,
+		OutageTolerance:        ms.opts.OutageTolerance,
+		ForGracePeriod:         ms.opts.ForGracePeriod,
+		ResendDelay:            ms.opts.ResendDelay,
+		GroupLoader:            fileLoader{dir: m.dir},
+	})
+	go func() {
+		defer close(m.stopped)
+		m.manager.Run()
+	}()
+	if ms.opts.ManualEvaluation {
+		// A first, empty load makes the manager restore no group: it
+		// would at the wall clock's time, racing EvalAt.
+		if err := m.manager.Update(ms.opts.EvaluationInterval, nil, labels.EmptyLabels(), "", m.iterationFunc()); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
+	m.mtx.Lock()
+	err = m.load()
+	m.mtx.Unlock()
+	if err != nil {
+		// The namespaces were valid when stored; one that no longer loads
+		// (a newer Prometheus refusing it) shows as UPDATE_FAILED.
+		m.logger.Error("Loading the rule groups namespaces failed", "err", err)
+	}
+	return m, nil
+}
+
 func (m *RuleManager) ruleQueryOffset() time.Duration {
 	return time.Duration(m.queryOffset.Load())
 }
 
-// RuleGroups returns the rule groups being evaluated.
+// iterationFunc is how groups evaluate on their own schedule: as
+// Prometheus does, or not at all under ManualEvaluation.
+func (m *RuleManager) iterationFunc() promrules.GroupEvalIterationFunc {
+	if m.opts.ManualEvaluation {
+		return func(context.Context, *promrules.Group, time.Time) {}
+	}
+	return promrules.DefaultEvalIterationFunc
+}
+
+// RuleGroups returns the rule groups being evaluated, sorted by namespace
+// (their File) and name.
 func (m *RuleManager) RuleGroups() []*promrules.Group { return m.manager.RuleGroups() }
 
 // AlertingRules returns the alerting rules being evaluated.
@@ -158,10 +265,27 @@ func (m *RuleManager) ApplyConfig(c workspace.Configuration) error {
 	return nil
 }
 
-// Close stops the evaluation of every group and waits for it.
+// Close stops the evaluation of every group, waits for it and unregisters
+// the workspace's rule metrics. The namespaces stay in the bucket.
 func (m *RuleManager) Close() error {
 	m.manager.Stop()
 	m.cancel()
 	<-m.stopped
+	m.metrics.unregister()
 	return nil
+}
+
+// limits returns the workspace's rules and alerts quotas.
+func (m *RuleManager) limits() (maxRules, maxActiveAlerts int) {
+	if m.quota == nil {
+		return quota.DefaultMaxRules, quota.DefaultMaxActiveAlerts
+	}
+	l := m.quota.Limits()
+	return l.MaxRules, l.MaxActiveAlerts
+}
+
+// arn returns the ARN of the workspace's namespace name:
+// arn:aws:aps:<region>:<account>:rulegroupsnamespace/<workspace id>/<name>.
+func (m *RuleManager) arn(name string) string {
+	return strings.Replace(m.w.ARN(), ":workspace/", ":rulegroupsnamespace/", 1) + "/" + name
 }
