@@ -1,7 +1,8 @@
 // Package exportertest shows how an exporter's unit test uses promspacetest:
 // the exporter's metrics are registered on a client_golang registry, pushed
 // over real remote write into an in-process workspace, and asserted with
-// PromQL.
+// PromQL; the exporter's alerting rules (alerts.yaml) are loaded into the
+// workspace, evaluated at chosen times and their alerts asserted.
 package exportertest
 
 import "github.com/prometheus/client_golang/prometheus"
