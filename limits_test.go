@@ -33,7 +33,7 @@ type liveOverrides struct {
 	l   quota.Limits
 }
 
-func (o *liveOverrides) get(string) (quota.Limits, bool) {
+func (o *liveOverrides) get(*workspace.Workspace) (quota.Limits, bool) {
 	o.mtx.Lock()
 	defer o.mtx.Unlock()
 	return o.l, true

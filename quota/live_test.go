@@ -20,7 +20,7 @@ type overrides struct {
 	l   quota.Limits
 }
 
-func (o *overrides) get(string) (quota.Limits, bool) {
+func (o *overrides) get(*workspace.Workspace) (quota.Limits, bool) {
 	o.mtx.Lock()
 	defer o.mtx.Unlock()
 	return o.l, true

@@ -32,12 +32,14 @@ type Options struct {
 	// Limits are the limits of a workspace that Overrides gives none.
 	// Nil means DefaultLimits().
 	Limits *Limits
-	// Overrides, if set, returns the limits of the workspace id in place
-	// of Limits, as AMP raises a quota for one workspace, and false to
-	// keep Limits. It is called when the workspace opens and on every
-	// change of its configuration, whose quotas (see Limits) replace
-	// those it returns; the limits it returns apply at once.
-	Overrides func(workspaceID string) (Limits, bool)
+	// Overrides, if set, returns the limits of workspace w in place of
+	// Limits, as AMP raises a quota for one workspace, and false to keep
+	// Limits. It may tell workspaces apart by id, alias or tags. It is
+	// called when the workspace opens and on every change of its
+	// configuration, whose quotas (see Limits) replace those it returns;
+	// the limits it returns apply at once. w is nil for a Quota that no
+	// workspace opened.
+	Overrides func(w *workspace.Workspace) (Limits, bool)
 
 	// Logger defaults to discarding.
 	Logger *slog.Logger
@@ -113,11 +115,11 @@ func (qs *Quotas) newQuota(id string) *Quota {
 	return q
 }
 
-// limitsOf returns the limits Options give workspace id, before its
+// limitsOf returns the limits Options give workspace w, before its
 // configuration's.
-func (qs *Quotas) limitsOf(id string) Limits {
+func (qs *Quotas) limitsOf(w *workspace.Workspace) Limits {
 	if qs.opts.Overrides != nil {
-		if l, ok := qs.opts.Overrides(id); ok {
+		if l, ok := qs.opts.Overrides(w); ok {
 			return l.clone()
 		}
 	}
@@ -197,7 +199,7 @@ func (q *Quota) metadata() *workspace.MetadataStore {
 // over those of Options.Overrides (asked again) or Options.Limits, and
 // applies them to the running workspace.
 func (q *Quota) ApplyConfig(c workspace.Configuration) error {
-	q.setLimits(q.qs.limitsOf(q.id).withConfig(c))
+	q.setLimits(q.qs.limitsOf(q.w).withConfig(c))
 	return nil
 }
 

@@ -102,8 +102,8 @@ func TestOverrides(t *testing.T) {
 	custom.MaxActiveSeries = 10
 	custom.Retention = time.Hour
 	var asked []string // written by the registry's opening goroutine, read after Get
-	qs := quota.New(quota.Options{Overrides: func(id string) (quota.Limits, bool) {
-		asked = append(asked, id)
+	qs := quota.New(quota.Options{Overrides: func(w *workspace.Workspace) (quota.Limits, bool) {
+		asked = append(asked, w.ID())
 		return custom, true
 	}})
 	_, w := openWorkspace(t, qs.Component())

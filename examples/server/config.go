@@ -11,7 +11,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -281,66 +280,32 @@ func (c config) quotaLimits() quota.Limits { return c.Limits.over(quota.DefaultL
 
 // quotaOverrides returns the quota.Options.Overrides of the overrides
 // section: an entry named by the workspace's id, or else by its alias.
-// Aliases are looked up in the registry that setRegistry gives it: until
-// then only ids match.
 func (c config) quotaOverrides() *overrides {
 	return &overrides{base: c.quotaLimits(), entries: c.Overrides}
 }
 
 // overrides is the overrides section for a running service.
 type overrides struct {
-	base     quota.Limits
-	entries  map[string]limitsConfig
-	registry atomic.Pointer[workspace.Registry]
+	base    quota.Limits
+	entries map[string]limitsConfig
 }
 
-// limits is a quota.Options.Overrides.
-func (o *overrides) limits(id string) (quota.Limits, bool) {
-	if e, ok := o.entries[id]; ok {
-		return e.over(o.base), true
-	}
-	r := o.registry.Load()
-	if r == nil {
+// limits is a quota.Options.Overrides. An entry by alias follows the
+// workspace's alias as it is when the workspace opens or its configuration
+// changes.
+func (o *overrides) limits(w *workspace.Workspace) (quota.Limits, bool) {
+	if w == nil {
 		return quota.Limits{}, false
 	}
-	w, err := r.Describe(context.Background(), id)
-	if err != nil || w.Alias() == "" {
-		return quota.Limits{}, false
-	}
-	if e, ok := o.entries[w.Alias()]; ok {
-		return e.over(o.base), true
-	}
-	return quota.Limits{}, false
+	return o.limitsOf(w.ID(), w.Alias())
 }
 
-// setRegistry makes aliases match, and applies their entries to the
-// workspaces the registry reopened before it was there to look them up in.
-// Nothing is served yet when it is called.
-func (o *overrides) setRegistry(ctx context.Context, r *workspace.Registry, accounts []string) error {
-	o.registry.Store(r)
-	slices.Sort(accounts)
-	for _, acct := range slices.Compact(accounts) {
-		in := workspace.ListInput{Account: acct, MaxResults: workspace.MaxMaxResults}
-		for {
-			out, err := r.List(ctx, in)
-			if err != nil {
-				return err
-			}
-			for _, w := range out.Workspaces {
-				if _, ok := o.entries[w.Alias()]; w.Alias() == "" || !ok {
-					continue
-				}
-				if q, ok := workspace.InstanceOf[*quota.Quota](w, quota.ComponentName); ok {
-					if err := q.ApplyConfig(w.Config()); err != nil {
-						return fmt.Errorf("limits of workspace %s: %w", w.ID(), err)
-					}
-				}
-			}
-			if out.NextToken == "" {
-				break
-			}
-			in.NextToken = out.NextToken
+// limitsOf returns the entry of the workspace id, or else of its alias.
+func (o *overrides) limitsOf(id, alias string) (quota.Limits, bool) {
+	for _, key := range []string{id, alias} {
+		if e, ok := o.entries[key]; ok && key != "" {
+			return e.over(o.base), true
 		}
 	}
-	return nil
+	return quota.Limits{}, false
 }

@@ -51,11 +51,11 @@ func TestLimitsConfig(t *testing.T) {
 		t.Errorf("limits %+v", l)
 	}
 	o := c.quotaOverrides()
-	got, ok := o.limits("ws-00000000-0000-0000-0000-000000000001")
+	got, ok := o.limitsOf("ws-00000000-0000-0000-0000-000000000001", "")
 	if !ok || got.MaxActiveSeries != 9 || got.IngestionRate != 500 || got.MaxRules != quota.DefaultMaxRules {
 		t.Errorf("override by id: %v %+v", ok, got)
 	}
-	if _, ok := o.limits("ws-00000000-0000-0000-0000-000000000002"); ok {
+	if _, ok := o.limitsOf("ws-00000000-0000-0000-0000-000000000002", ""); ok {
 		t.Error("an override for a workspace the config does not name")
 	}
 

@@ -155,9 +155,6 @@ func run(ctx context.Context, args []string, stderr io.Writer, started chan<- st
 		}
 	}()
 
-	if err := overrides.setRegistry(ctx, svc.Registry(), append(conf.accounts(), *account)); err != nil {
-		return err
-	}
 	ws, err := svc.EnsureWorkspace(ctx, *alias)
 	if err != nil {
 		return fmt.Errorf("default workspace: %w", err)
