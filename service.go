@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -125,6 +126,14 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	dedupeOpts := opts.Dedupe
 	dedupeOpts.Logger = logger.With("component", "dedupe")
 	dedupeOpts.Registerer = reg
+	// The quotas' HA cluster limit is the tracker's, unless the tracker
+	// has one of its own; zero there means no limit.
+	if l := opts.Quota.Limits; l != nil && dedupeOpts.MaxClusters == 0 {
+		dedupeOpts.MaxClusters = l.MaxHAClusters
+		if l.MaxHAClusters == 0 {
+			dedupeOpts.MaxClusters = math.MaxInt
+		}
+	}
 	trackers, err := dedupe.New(dedupeOpts)
 	if err != nil {
 		return nil, fmt.Errorf("dedupe options: %w", err)
