@@ -15,7 +15,8 @@
 //
 // Every KV passes kvtest.TestKV, the exported conformance test; etcdtest
 // starts a real etcd server for tests. The package does not own the
-// discarded-samples metric (package ingest counts what a stage drops), nor
-// quota.Limits.MaxHAClusters, which the Service does not yet pass on to
-// Options.Overrides.
+// discarded-samples metric (package ingest counts what a stage drops). The
+// Service takes quota.Limits.MaxHAClusters as Options.MaxClusters when that
+// is unset; per-workspace quota overrides of it do not reach the tracker,
+// whose own Options.Overrides do.
 package dedupe

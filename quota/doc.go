@@ -25,4 +25,14 @@
 // are counted again when the workspace opens. Limits change live with
 // ApplyConfig (Options.Overrides is asked again); Quota.IngestUsage
 // reports the usage. BenchmarkRemoteWriteLimits measures the cost.
+//
+// Built, metering and views: the Meters component gives each workspace a
+// Meter of its query samples processed (QSP, the engine's count) and the
+// bytes of its head, WAL and blocks, as promspace_usage_* metrics with a
+// workspace label and through Meter.Read; samples ingested and discarded
+// are ingest's metrics. Quota.Limits().Query() are the workspace's query
+// limits, which the query API reads per request; Quota.View and its
+// ServeHTTP are the /workspaces/{id}/limits view, every limit next to its
+// usage. Rules per workspace and active alerts are limits here, enforced
+// by package rules.
 package quota
