@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/common/promslog"
 
 	"github.com/promspace/promspace"
+	"github.com/promspace/promspace/shipper/bucketconfig"
 	"github.com/promspace/promspace/workspace"
 )
 
@@ -52,6 +53,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, started chan<- st
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:9009", "address to listen on")
 	dataDir := fs.String("data-dir", "./data", "directory for workspace data and metadata")
+	objstoreConfig := fs.String("objstore.config-file", "", "Thanos objstore client YAML (type: FILESYSTEM or S3 with its config:) of the bucket that keeps workspace records, blocks and metric metadata (default: a filesystem bucket under -data-dir)")
 	configFile := fs.String("config", "", "YAML file with credentials, bearer tokens and their policies; without it every request is anonymous and allowed")
 	region := fs.String("region", "", "region in workspace ARNs and SigV4 signatures (default: the config's, else us-east-1)")
 	account := fs.String("account-id", "", "account of the default workspace (default: the account of the config's identities when they share one, else 000000000000)")
@@ -134,6 +136,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, started chan<- st
 	if haKV != nil {
 		logger.Info("HA dedupe elects leaders in etcd, with every server of the same endpoints and prefix",
 			"endpoints", strings.Join(conf.HATracker.Endpoints, ","), "prefix", cmp.Or(conf.HATracker.Prefix, defaultHAPrefix))
+	}
+	if *objstoreConfig != "" {
+		bkt, err := bucketconfig.OpenFile(*objstoreConfig, logger.With("component", "objstore"))
+		if err != nil {
+			return err
+		}
+		defer bkt.Close() // after the service closes
+		opts.Bucket = bkt
+		logger.Info("Workspaces kept in the bucket of the objstore configuration", "objstore_config", *objstoreConfig, "provider", bkt.Provider())
 	}
 	svc, err := promspace.New(ctx, opts)
 	if err != nil {
