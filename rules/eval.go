@@ -10,15 +10,26 @@ import (
 // EvalAt evaluates every group once at ts, in the order of RuleGroups, as
 // `promtool test rules` does: recording rules append their results at ts,
 // alerting rules update their alerts and ALERTS and ALERTS_FOR_STATE, and
-// alerts due are sent.
+// alerts due are sent. Under ManualEvaluation the second EvalAt after the
+// workspace opened also restores the `for` state of the alerts of the
+// groups loaded then, from ALERTS_FOR_STATE, as Prometheus does after its
+// second evaluation (Options.OutageTolerance, ForGracePeriod).
 //
 // It may be called without ManualEvaluation, but then races the groups'
 // own schedules.
 func (m *RuleManager) EvalAt(ctx context.Context, ts time.Time) {
 	m.mtx.Lock()
 	defer m.mtx.Unlock()
-	for _, g := range *m.groups.Load() {
+	for _, g := range m.current() {
 		promrules.DefaultEvalIterationFunc(ctx, g, ts)
+		if n, ok := m.restoring[g]; ok {
+			if n++; n < 2 {
+				m.restoring[g] = n
+				continue
+			}
+			g.RestoreForState(ts)
+			delete(m.restoring, g)
+		}
 	}
 }
 
@@ -53,7 +64,7 @@ func (m *RuleManager) notify(ctx context.Context, _ string, alerts ...*promrules
 // of the workspace, nil if it has no more than limit.
 func (m *RuleManager) firingWithin(limit int) map[uint64]struct{} {
 	var firing []uint64
-	for _, g := range *m.groups.Load() {
+	for _, g := range m.current() {
 		for _, r := range g.AlertingRules() {
 			for _, a := range r.ActiveAlerts() {
 				if a.State == promrules.StateFiring {

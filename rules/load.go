@@ -58,7 +58,12 @@ func (m *RuleManager) load() error {
 				}
 			}
 		})
-		err = m.manager.Update(m.opts.EvaluationInterval, names, labels.EmptyLabels(), "", m.iterationFunc())
+		if m.opts.ManualEvaluation {
+			err = m.releaseReplaced(names)
+		}
+		if err == nil {
+			err = m.manager.Update(m.opts.EvaluationInterval, names, labels.EmptyLabels(), "", m.iterationFunc())
+		}
 	}
 	groups := m.manager.RuleGroups()
 	m.groups.Store(&groups)

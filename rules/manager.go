@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	promrules "github.com/prometheus/prometheus/rules"
 
@@ -65,9 +64,10 @@ type Options struct {
 	ResendDelay     time.Duration
 	// ManualEvaluation leaves the evaluation to RuleManager.EvalAt: the
 	// groups' own schedules evaluate nothing, so that tests and the test
-	// harness choose the evaluation times. The `for` state of alerts is
-	// then not restored when the workspace reopens: Prometheus restores it
-	// from its own schedule, at the wall clock's time.
+	// harness choose the evaluation times. The `for` state of the alerts
+	// of the groups loaded when the workspace opens is restored by their
+	// second EvalAt, as Prometheus restores it after its second
+	// evaluation.
 	ManualEvaluation bool
 	// Notify receives the alerts to send; nil drops them (there is no alert
 	// manager yet).
@@ -168,6 +168,11 @@ type RuleManager struct {
 	// mtx serializes namespace changes and manual evaluations.
 	mtx        sync.Mutex
 	namespaces map[string]*Namespace
+	// Under ManualEvaluation: restoring counts the evaluations of the
+	// groups loaded at open until their `for` state is restored, and
+	// parked holds the groups' own schedules.
+	restoring map[*promrules.Group]int
+	parked    parking
 
 	// groups is the manager's groups as of the last load, for the alert
 	// limit: reading them from the manager while it loads would deadlock
@@ -217,16 +222,14 @@ func (ms *Managers) open(ctx context.Context, w *workspace.Workspace) (*RuleMana
 		defer close(m.stopped)
 		m.manager.Run()
 	}()
-	if ms.opts.ManualEvaluation {
-		// A first, empty load makes the manager restore no group: it
-		// would at the wall clock's time, racing EvalAt.
-		if err := m.manager.Update(ms.opts.EvaluationInterval, nil, labels.EmptyLabels(), "", m.iterationFunc()); err != nil {
-			m.Close()
-			return nil, err
-		}
-	}
 	m.mtx.Lock()
 	err = m.load()
+	if ms.opts.ManualEvaluation {
+		m.restoring = map[*promrules.Group]int{}
+		for _, g := range m.current() {
+			m.restoring[g] = 0
+		}
+	}
 	m.mtx.Unlock()
 	if err != nil {
 		// The namespaces were valid when stored; one that no longer loads
@@ -244,7 +247,7 @@ func (m *RuleManager) ruleQueryOffset() time.Duration {
 // Prometheus does, or not at all under ManualEvaluation.
 func (m *RuleManager) iterationFunc() promrules.GroupEvalIterationFunc {
 	if m.opts.ManualEvaluation {
-		return func(context.Context, *promrules.Group, time.Time) {}
+		return m.parked.park
 	}
 	return promrules.DefaultEvalIterationFunc
 }
@@ -268,6 +271,7 @@ func (m *RuleManager) ApplyConfig(c workspace.Configuration) error {
 // Close stops the evaluation of every group, waits for it and unregisters
 // the workspace's rule metrics. The namespaces stay in the bucket.
 func (m *RuleManager) Close() error {
+	m.parked.releaseAll()
 	m.manager.Stop()
 	m.cancel()
 	<-m.stopped
