@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+
+	"github.com/prometheus/common/promslog"
 )
 
 // demoteInfo logs a handler's info messages at debug level.
@@ -81,4 +83,25 @@ func (rr *refusalRecorder) Flush() {
 	if f, ok := rr.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+// levelFlag and formatFlag are promslog's flag values with a zero value
+// whose String works, which the flag package calls to print defaults.
+type (
+	levelFlag  struct{ *promslog.Level }
+	formatFlag struct{ *promslog.Format }
+)
+
+func (f levelFlag) String() string {
+	if f.Level == nil {
+		return ""
+	}
+	return f.Level.String()
+}
+
+func (f formatFlag) String() string {
+	if f.Format == nil {
+		return ""
+	}
+	return f.Format.String()
 }

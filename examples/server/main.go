@@ -60,8 +60,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, started chan<- st
 	alias := fs.String("default-workspace", "default", "alias of the workspace created on first start")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for requests in flight on shutdown before cancelling them, and then for the workspaces to close")
 	logConf := &promslog.Config{Level: promslog.NewLevel(), Format: promslog.NewFormat(), Writer: stderr}
-	fs.Var(logConf.Level, "log.level", "only log messages at or above this level: one of "+strings.Join(promslog.LevelFlagOptions, ", "))
-	fs.Var(logConf.Format, "log.format", "output format of log messages: one of "+strings.Join(promslog.FormatFlagOptions, ", "))
+	_ = logConf.Format.Set("logfmt") // promslog's default, named so that -h shows it
+	fs.Var(levelFlag{logConf.Level}, "log.level", "only log messages at or above this level: one of "+strings.Join(promslog.LevelFlagOptions, ", "))
+	fs.Var(formatFlag{logConf.Format}, "log.format", "output format of log messages: one of "+strings.Join(promslog.FormatFlagOptions, ", "))
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage of promspace, a local Amazon Managed Service for Prometheus:\n")
 		fs.PrintDefaults()
