@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,8 @@ import (
 	"github.com/promspace/promspace"
 	"github.com/promspace/promspace/promspacetest"
 	"github.com/promspace/promspace/quota"
+	"github.com/promspace/promspace/rules"
+	"github.com/promspace/promspace/workspace"
 )
 
 const apiRules = `groups:
@@ -119,9 +122,9 @@ func TestRuleGroupsNamespacesEndToEnd(t *testing.T) {
 	if err != nil || len(alerts.Alerts) != 1 || alerts.Alerts[0].State != "firing" {
 		t.Errorf("/api/v1/alerts = %+v, %v", alerts, err)
 	}
-	rules, err := srv.API().Rules(ctx, nil)
-	if err != nil || len(rules.Groups) != 1 || rules.Groups[0].File != "api" || len(rules.Groups[0].Rules) != 2 {
-		t.Errorf("/api/v1/rules = %+v, %v", rules, err)
+	rs, err := srv.API().Rules(ctx, nil)
+	if err != nil || len(rs.Groups) != 1 || rs.Groups[0].File != "api" || len(rs.Groups[0].Rules) != 2 {
+		t.Errorf("/api/v1/rules = %+v, %v", rs, err)
 	}
 	if body := get(t, srv.QueryURL+"/api/v1/rules?type=record"); !strings.Contains(body, `"job:errors:rate2m"`) || strings.Contains(body, "HighErrorRate") {
 		t.Errorf("/api/v1/rules?type=record = %s", body)
@@ -196,4 +199,54 @@ func get(t *testing.T, url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// TestRuleGroupsNamespacesSurviveRestart uploads a namespace with the SDK,
+// restarts the service on the same data directory, and finds it described
+// and evaluated.
+func TestRuleGroupsNamespacesSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	start := func() (*promspace.Service, *amp.Client, string, func()) {
+		svc, err := promspace.New(ctx, promspace.Options{DataDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := svc.EnsureWorkspace(ctx, "default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := httptest.NewServer(svc)
+		return svc, ampClient(hs.URL), w.ID(), func() {
+			hs.Close()
+			if err := svc.Close(); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	_, c, id, stop := start()
+	if _, err := c.CreateRuleGroupsNamespace(ctx, &amp.CreateRuleGroupsNamespaceInput{
+		WorkspaceId: &id, Name: aws.String("api"), Data: []byte(apiRules),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+
+	svc, c, id2, stop := start()
+	defer stop()
+	if id2 != id {
+		t.Fatalf("workspace %s after restart, want %s", id2, id)
+	}
+	desc, err := c.DescribeRuleGroupsNamespace(ctx, &amp.DescribeRuleGroupsNamespaceInput{WorkspaceId: &id, Name: aws.String("api")})
+	if err != nil || string(desc.RuleGroupsNamespace.Data) != apiRules {
+		t.Fatalf("after restart: %v, %v", desc, err)
+	}
+	w, err := svc.Registry().Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := workspace.InstanceOf[*rules.RuleManager](w, rules.ComponentName)
+	if !ok || len(m.RuleGroups()) != 1 || len(m.AlertingRules()) != 1 {
+		t.Errorf("rules evaluated after restart: %v", m.RuleGroups())
+	}
 }
