@@ -95,6 +95,8 @@ type crash struct {
 	cmd     *exec.Cmd
 	base    string
 	client  http.Client
+	// args are more flags of the server.
+	args []string
 
 	// The default workspace takes the samples; tagged takes four
 	// concurrent taggers; configured takes alias and configuration
@@ -137,7 +139,7 @@ type wsState struct {
 
 func (c *crash) start() {
 	c.t.Helper()
-	c.cmd = exec.Command(c.bin, "-listen", "127.0.0.1:0", "-data-dir", c.dataDir, "-log.format", "json")
+	c.cmd = exec.Command(c.bin, append([]string{"-listen", "127.0.0.1:0", "-data-dir", c.dataDir, "-log.format", "json"}, c.args...)...)
 	stderr, err := c.cmd.StderrPipe()
 	if err != nil {
 		c.t.Fatal(err)

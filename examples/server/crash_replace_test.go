@@ -1,0 +1,177 @@
+//go:build crash
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/golang/snappy"
+	"github.com/prometheus/prometheus/prompb"
+)
+
+// TestCrashReplacement replaces the node: the server, on a bucket of its
+// own (-objstore.config-file), takes five hours of samples, of which the
+// TSDB cuts blocks that the shipper uploads; it is SIGKILLed once they are
+// in the bucket, its data directory is deleted, and a server started on an
+// empty directory with the same bucket must answer every acknowledged
+// sample of the shipped blocks, then keep ingesting; twice.
+func TestCrashReplacement(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "promspace")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	bucketDir := filepath.Join(t.TempDir(), "bucket")
+	conf := filepath.Join(t.TempDir(), "bucket.yml")
+	if err := os.WriteFile(conf, []byte("type: FILESYSTEM\nconfig:\n  directory: "+bucketDir+"\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	c := &crash{t: t, bin: bin, dataDir: filepath.Join(t.TempDir(), "data"), logs: &syncBuffer{}, args: []string{"-objstore.config-file", conf}}
+	c.start()
+	c.defaultID = defaultWorkspaces(t, c.base)[0]
+	const series = 20
+	start := time.Now().Add(-6 * time.Hour).Truncate(time.Minute).UnixMilli()
+	var acked []int64
+	for ts := start; ts < start+5*time.Hour.Milliseconds(); ts += time.Minute.Milliseconds() {
+		if replWrite(t, c, ts, series) {
+			acked = append(acked, ts)
+		}
+	}
+	// The TSDB cuts blocks of the head in the background, and the shipper
+	// uploads them within its interval (30s).
+	var shipped [][2]int64
+	deadline := time.Now().Add(3 * time.Minute)
+	for len(shipped) < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+		shipped = shippedRanges(t, filepath.Join(bucketDir, "workspaces", c.defaultID))
+	}
+	if len(shipped) == 0 {
+		t.Fatalf("no block shipped in 3 minutes:\n%s", tail(c.logs.String()))
+	}
+	inBlocks := 0
+	for _, ts := range acked {
+		for _, r := range shipped {
+			if ts >= r[0] && ts < r[1] {
+				inBlocks++
+			}
+		}
+	}
+	for round := range 2 {
+		c.kill()
+		if err := os.RemoveAll(c.dataDir); err != nil {
+			t.Fatal(err)
+		}
+		c.start()
+		if id := defaultWorkspaces(t, c.base)[0]; id != c.defaultID {
+			t.Fatalf("round %d: default workspace %s after the replacement, want %s", round, id, c.defaultID)
+		}
+		found := replFound(t, c, acked, shipped, series)
+		if found != inBlocks*series {
+			t.Errorf("round %d: %d samples of the shipped blocks found, want %d", round, found, inBlocks*series)
+		}
+		if !replWrite(t, c, time.Now().UnixMilli(), series) {
+			t.Errorf("round %d: the restored workspace does not ingest", round)
+		}
+		fmt.Printf("replacement test, round %d: %d samples acknowledged, %d in %d shipped blocks, %d of them found on an empty disk\n",
+			round, len(acked)*series, inBlocks*series, len(shipped), found)
+	}
+	c.stop()
+}
+
+// replWrite sends one sample at ts for each of n series; true if
+// acknowledged.
+func replWrite(t *testing.T, c *crash, ts int64, n int) bool {
+	req := &prompb.WriteRequest{Timeseries: make([]prompb.TimeSeries, n)}
+	for i := range req.Timeseries {
+		req.Timeseries[i] = prompb.TimeSeries{
+			Labels:  []prompb.Label{{Name: "__name__", Value: "repl_sample"}, {Name: "s", Value: strconv.Itoa(i)}},
+			Samples: []prompb.Sample{{Value: float64(ts), Timestamp: ts}},
+		}
+	}
+	b, _ := req.Marshal()
+	hr, _ := http.NewRequest("POST", c.base+"/workspaces/"+c.defaultID+"/api/v1/remote_write", bytes.NewReader(snappy.Encode(nil, b)))
+	hr.Header.Set("Content-Type", "application/x-protobuf")
+	hr.Header.Set("Content-Encoding", "snappy")
+	hr.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
+	resp, err := c.client.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Errorf("remote write at %d: %s", ts, resp.Status)
+	}
+	return resp.StatusCode/100 == 2
+}
+
+// shippedRanges returns the [minTime, maxTime) of the blocks whose
+// meta.json is in the workspace's directory of the bucket.
+func shippedRanges(t *testing.T, dir string) [][2]int64 {
+	metas, _ := filepath.Glob(filepath.Join(dir, "*", "meta.json"))
+	var out [][2]int64
+	for _, m := range metas {
+		b, err := os.ReadFile(m)
+		if err != nil {
+			continue
+		}
+		var meta struct{ MinTime, MaxTime int64 }
+		if err := json.Unmarshal(b, &meta); err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		out = append(out, [2]int64{meta.MinTime, meta.MaxTime})
+	}
+	return out
+}
+
+// replFound counts the acknowledged samples of the shipped ranges that the
+// query API answers.
+func replFound(t *testing.T, c *crash, acked []int64, shipped [][2]int64, n int) int {
+	q := url.Values{"query": {"repl_sample[7h]"}, "time": {strconv.FormatInt(time.Now().Unix(), 10)}}
+	code, body := c.do("GET", "/workspaces/"+c.defaultID+"/api/v1/query?"+q.Encode(), "")
+	if code != http.StatusOK {
+		t.Fatalf("query: %d %s", code, body)
+	}
+	var out struct {
+		Data struct {
+			Result []struct {
+				Metric map[string]string
+				Values [][2]any
+			}
+		}
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]map[int64]bool{}
+	for _, r := range out.Data.Result {
+		ts := map[int64]bool{}
+		for _, v := range r.Values {
+			ts[int64(math.Round(v[0].(float64)*1000))] = true
+		}
+		have[r.Metric["s"]] = ts
+	}
+	found := 0
+	for _, ts := range acked {
+		for _, r := range shipped {
+			if ts < r[0] || ts >= r[1] {
+				continue
+			}
+			for i := range n {
+				if have[strconv.Itoa(i)][ts] {
+					found++
+				}
+			}
+		}
+	}
+	return found
+}
