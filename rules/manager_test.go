@@ -20,7 +20,7 @@ func TestComponent(t *testing.T) {
 	}
 	defer r.Close()
 	var ws []*workspace.Workspace
-	for _, alias := range []string{"a", "b"} { // two managers share the metrics
+	for _, alias := range []string{"a", "b"} { // two managers register their metrics side by side
 		w, err := r.Create(ctx, workspace.CreateInput{Alias: alias})
 		if err != nil {
 			t.Fatal(err)
