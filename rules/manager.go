@@ -271,7 +271,10 @@ func (m *RuleManager) ApplyConfig(c workspace.Configuration) error {
 // Close stops the evaluation of every group, waits for it and unregisters
 // the workspace's rule metrics. The namespaces stay in the bucket.
 func (m *RuleManager) Close() error {
+	// Under mtx, so that the loops released see the last EvalAt's state.
+	m.mtx.Lock()
 	m.parked.releaseAll()
+	m.mtx.Unlock()
 	m.manager.Stop()
 	m.cancel()
 	<-m.stopped
