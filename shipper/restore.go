@@ -128,13 +128,12 @@ func allIn(ids []string, set map[string]bool) bool {
 func (s *Shipper) download(ctx context.Context, bkt objstore.Bucket, dir, id string, m blockMeta, raw []byte) (err error) {
 	files := m.Thanos.Files
 	if len(files) == 0 {
-		// Not shipped by promspace nor Thanos: take what the bucket has.
+		// Not shipped by promspace nor Thanos: take the block files the
+		// bucket has, leaving out the rest (tombstones, Thanos' marks).
 		err := bkt.Iter(ctx, id+"/", func(name string) error {
-			rel := strings.TrimPrefix(name, id+"/")
-			if !validRelPath(rel) {
-				return fmt.Errorf("object %s is no block file", name)
+			if rel := strings.TrimPrefix(name, id+"/"); validRelPath(rel) {
+				files = append(files, blockFile{RelPath: rel})
 			}
-			files = append(files, blockFile{RelPath: rel})
 			return nil
 		}, objstore.WithRecursiveIter())
 		if err != nil {

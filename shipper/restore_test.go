@@ -3,6 +3,7 @@ package shipper
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path"
 	"path/filepath"
@@ -119,5 +120,46 @@ func TestRestoreSkipsCorruptBlocks(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(e.dataDir, "workspaces", id, path.Base(blockOf(i)))); err == nil {
 			t.Errorf("corrupt block %s restored", blockOf(i))
 		}
+	}
+}
+
+// TestRestoreBlockWithoutFileList restores a block whose meta.json lists no
+// files, as a bucket filled by another tool may hold, from the objects
+// under its name.
+func TestRestoreBlockWithoutFileList(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.open()
+	w := e.create("foreign")
+	id := w.ID()
+	writeAndCompact(t, w, 0, 2)
+	want := samples(t, w, 0, 2*hour-1)
+	e.close()
+	metas := e.bkt.uploaded("/" + metaFile)
+	rc, err := e.bkt.Get(ctx, metas[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m blockMeta
+	err = json.NewDecoder(rc).Decode(&m)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Thanos.Files = nil
+	b, _ := json.Marshal(m)
+	if err := e.bkt.Upload(ctx, metas[0], bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
+	}
+	// A file that is no block file is left out.
+	if err := e.bkt.Upload(ctx, path.Dir(metas[0])+"/deletion-mark.json", strings.NewReader("{}")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(e.dataDir); err != nil {
+		t.Fatal(err)
+	}
+	e.open()
+	if got := samples(t, e.get(id), 0, 2*hour-1); !slices.Equal(got, want) {
+		t.Errorf("%d samples restored, want %d", len(got), len(want))
 	}
 }
