@@ -45,15 +45,16 @@ func (fileLoader) Parse(query string) (parser.Expr, error) { return ruleParser.P
 
 // load writes every namespace's rules file, removes those of deleted
 // namespaces, and has Prometheus' manager load them: unchanged groups keep
-// their state, removed ones stop and mark their series stale. On error the
-// manager keeps its previous rules, and every namespace is marked
+// their state, removed ones stop and mark their series stale. A stored
+// namespace that no longer validates is left out, UPDATE_FAILED. On error
+// the manager keeps its previous rules, and every namespace is marked
 // UPDATE_FAILED with the error. Called with mtx held.
 func (m *RuleManager) load() error {
 	err := m.writeFiles()
 	if err == nil {
 		names := slices.Sorted(func(yield func(string) bool) {
-			for n := range m.namespaces {
-				if !yield(n) {
+			for n, ns := range m.namespaces {
+				if ns.invalid == "" && !yield(n) {
 					return
 				}
 			}
@@ -68,9 +69,12 @@ func (m *RuleManager) load() error {
 	groups := m.manager.RuleGroups()
 	m.groups.Store(&groups)
 	for _, ns := range m.namespaces {
-		if err != nil {
+		switch {
+		case ns.invalid != "":
+			ns.Status, ns.StatusReason = StatusUpdateFailed, ns.invalid
+		case err != nil:
 			ns.Status, ns.StatusReason = StatusUpdateFailed, err.Error()
-		} else if ns.Status == StatusUpdateFailed {
+		case ns.Status == StatusUpdateFailed:
 			ns.Status, ns.StatusReason = StatusActive, ""
 		}
 	}

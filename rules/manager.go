@@ -189,6 +189,13 @@ func (ms *Managers) open(ctx context.Context, w *workspace.Workspace) (*RuleMana
 	if err != nil {
 		return nil, fmt.Errorf("read rule groups namespaces: %w", err)
 	}
+	for _, ns := range namespaces {
+		// Validated when stored; one refused now must not keep the
+		// others from loading.
+		if _, err := parseRules(ns.Data); err != nil {
+			ns.invalid = err.Error()
+		}
+	}
 	mctx, cancel := context.WithCancel(context.Background())
 	m := &RuleManager{
 		opts:       &ms.opts,
@@ -232,8 +239,6 @@ func (ms *Managers) open(ctx context.Context, w *workspace.Workspace) (*RuleMana
 	}
 	m.mtx.Unlock()
 	if err != nil {
-		// The namespaces were valid when stored; one that no longer loads
-		// (a newer Prometheus refusing it) shows as UPDATE_FAILED.
 		m.logger.Error("Loading the rule groups namespaces failed", "err", err)
 	}
 	return m, nil

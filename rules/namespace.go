@@ -64,6 +64,9 @@ type Namespace struct {
 	// for the rules quota.
 	ClientToken string `json:"clientToken,omitempty"`
 	Rules       int    `json:"rules"`
+	// invalid is why a stored file no longer validates (a newer
+	// Prometheus refusing it): it is then left out of the evaluation.
+	invalid string
 }
 
 func (ns *Namespace) clone() *Namespace {

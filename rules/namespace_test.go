@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -68,11 +70,19 @@ func TestNamespacesSurviveRestart(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(w.Dir(), "rules", "kept.yaml")); err != nil {
 		t.Errorf("rules file: %v", err)
 	}
+	// A stored file that no longer validates must not stop the others.
+	bad, _ := json.Marshal(Namespace{Name: "bad", Data: []byte("groups: [")})
+	if err := w.Bucket().Upload(ctx, objectName("bad"), bytes.NewReader(bad)); err != nil {
+		t.Fatal(err)
+	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
 
 	_, _, m = openWorkspace(t, dir, Options{}, quota.DefaultLimits())
+	if ns, err := m.Describe("bad"); err != nil || ns.Status != StatusUpdateFailed || !strings.Contains(ns.StatusReason, "invalid rules file") {
+		t.Errorf("invalid stored namespace: %+v, %v", ns, err)
+	}
 	ns, err := m.Describe("kept")
 	if err != nil || string(ns.Data) != recordRule || ns.Tags["a"] != "b" || ns.Status != StatusActive {
 		t.Fatalf("after restart: %+v, %v", ns, err)
@@ -82,6 +92,12 @@ func TestNamespacesSurviveRestart(t *testing.T) {
 	}
 	if gs := m.RuleGroups(); len(gs) != 1 || gs[0].File() != "kept" || gs[0].Name() != "g" {
 		t.Errorf("groups after restart: %v", gs)
+	}
+	if ns, err := m.Put(ctx, PutInput{Name: "bad", Data: []byte(recordRule)}); err != nil || ns.Status != StatusUpdating {
+		t.Errorf("put over the invalid namespace: %+v, %v", ns, err)
+	}
+	if ns, _ := m.Describe("bad"); ns.Status != StatusActive || len(m.RuleGroups()) != 2 {
+		t.Errorf("after the put: %s, %d groups", ns.Status, len(m.RuleGroups()))
 	}
 }
 

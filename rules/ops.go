@@ -70,6 +70,7 @@ func (m *RuleManager) Put(ctx context.Context, in PutInput) (*Namespace, error) 
 	ns := old.clone()
 	ns.Data, ns.ClientToken, ns.ModifiedAt = bytes.Clone(in.Data), in.ClientToken, time.Now().UTC()
 	ns.Status, ns.StatusReason = StatusActive, ""
+	ns.invalid = ""
 	if err := m.apply(ctx, ns); err != nil {
 		return nil, err
 	}
