@@ -41,7 +41,9 @@ const (
 
 // NotifyFunc receives the alerts of workspace w that are to be sent: firing
 // alerts within the workspace's MaxActiveAlerts, and resolved ones. It is
-// the hook of the alert manager, which is not built yet.
+// the hook of the alert manager, which is not built yet. It is called
+// during evaluations, EvalAt's included, so it must not block long nor
+// call the RuleManager's methods.
 type NotifyFunc func(ctx context.Context, w *workspace.Workspace, alerts []*promrules.Alert)
 
 // Options configure Managers. Zero values mean the default.
