@@ -4,24 +4,33 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang/snappy"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/prometheus/prometheus/prompb"
+	"github.com/thanos-io/objstore"
+
+	"github.com/promspace/promspace/shipper/bucketconfig"
 )
 
-// TestCrashReplacement replaces the node: the server, on a bucket of its
-// own (-objstore.config-file), takes five hours of samples, of which the
+// TestCrashReplacement replaces the node, on a filesystem bucket and on an
+// S3 server: the server, on a bucket of its own (-objstore.config-file),
+// takes five hours of samples, of which the
 // TSDB cuts blocks that the shipper uploads; it is SIGKILLed once they are
 // in the bucket, its data directory is deleted, and a server started on an
 // empty directory with the same bucket must answer every acknowledged
@@ -31,11 +40,32 @@ func TestCrashReplacement(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	bucketDir := filepath.Join(t.TempDir(), "bucket")
+	t.Run("FILESYSTEM", func(t *testing.T) {
+		replace(t, bin, "type: FILESYSTEM\nconfig:\n  directory: "+filepath.Join(t.TempDir(), "bucket")+"\n")
+	})
+	t.Run("S3", func(t *testing.T) {
+		// An S3-compatible server on loopback, for the child process.
+		backend := s3mem.New()
+		if err := backend.CreateBucket("promspace"); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(gofakes3.New(backend).Server())
+		t.Cleanup(srv.Close)
+		replace(t, bin, fmt.Sprintf("type: S3\nconfig:\n  bucket: promspace\n  endpoint: %s\n  region: us-east-1\n  access_key: promspace\n  secret_key: promspace\n  insecure: true\n  bucket_lookup_type: path\n  send_content_md5: false\n",
+			strings.TrimPrefix(srv.URL, "http://")))
+	})
+}
+
+func replace(t *testing.T, bin, bucketConf string) {
 	conf := filepath.Join(t.TempDir(), "bucket.yml")
-	if err := os.WriteFile(conf, []byte("type: FILESYSTEM\nconfig:\n  directory: "+bucketDir+"\n"), 0o666); err != nil {
+	if err := os.WriteFile(conf, []byte(bucketConf), 0o666); err != nil {
 		t.Fatal(err)
 	}
+	bkt, err := bucketconfig.OpenFile(conf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bkt.Close()
 	c := &crash{t: t, bin: bin, dataDir: filepath.Join(t.TempDir(), "data"), logs: &syncBuffer{}, args: []string{"-objstore.config-file", conf}}
 	c.start()
 	c.defaultID = defaultWorkspaces(t, c.base)[0]
@@ -53,7 +83,7 @@ func TestCrashReplacement(t *testing.T) {
 	deadline := time.Now().Add(3 * time.Minute)
 	for len(shipped) < 2 && time.Now().Before(deadline) {
 		time.Sleep(time.Second)
-		shipped = shippedRanges(t, filepath.Join(bucketDir, "workspaces", c.defaultID))
+		shipped = shippedRanges(t, bkt, "workspaces/"+c.defaultID+"/")
 	}
 	if len(shipped) == 0 {
 		t.Fatalf("no block shipped in 3 minutes:\n%s", tail(c.logs.String()))
@@ -82,8 +112,8 @@ func TestCrashReplacement(t *testing.T) {
 		if !replWrite(t, c, time.Now().UnixMilli(), series) {
 			t.Errorf("round %d: the restored workspace does not ingest", round)
 		}
-		fmt.Printf("replacement test, round %d: %d samples acknowledged, %d in %d shipped blocks, %d of them found on an empty disk\n",
-			round, len(acked)*series, inBlocks*series, len(shipped), found)
+		fmt.Printf("%s, round %d: %d samples acknowledged, %d in %d shipped blocks, %d of them found on an empty disk\n",
+			t.Name(), round, len(acked)*series, inBlocks*series, len(shipped), found)
 	}
 	c.stop()
 }
@@ -115,20 +145,28 @@ func replWrite(t *testing.T, c *crash, ts int64, n int) bool {
 }
 
 // shippedRanges returns the [minTime, maxTime) of the blocks whose
-// meta.json is in the workspace's directory of the bucket.
-func shippedRanges(t *testing.T, dir string) [][2]int64 {
-	metas, _ := filepath.Glob(filepath.Join(dir, "*", "meta.json"))
+// meta.json is in the bucket under prefix.
+func shippedRanges(t *testing.T, bkt objstore.Bucket, prefix string) [][2]int64 {
+	ctx := context.Background()
 	var out [][2]int64
-	for _, m := range metas {
-		b, err := os.ReadFile(m)
-		if err != nil {
-			continue
+	err := bkt.Iter(ctx, prefix, func(name string) error {
+		if !strings.HasSuffix(name, "/meta.json") {
+			return nil
 		}
+		rc, err := bkt.Get(ctx, name)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
 		var meta struct{ MinTime, MaxTime int64 }
-		if err := json.Unmarshal(b, &meta); err != nil {
-			t.Fatalf("%s: %v", m, err)
+		if err := json.NewDecoder(rc).Decode(&meta); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		out = append(out, [2]int64{meta.MinTime, meta.MaxTime})
+		return nil
+	}, objstore.WithRecursiveIter())
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
