@@ -28,12 +28,7 @@ func TestRestoreOnEmptyDisk(t *testing.T) {
 	writeAndCompact(t, w, 0, 2)
 	writeAndCompact(t, w, 2, 4)
 	w.Metadata().Set("shipped", metadata.Metadata{Type: model.MetricTypeGauge, Help: "A shipped gauge."})
-	if err := e.registry.FlushMetadata(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := instance(t, w).Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	// Close ships the blocks and the metadata, which is not yet on disk.
 	want := samples(t, w, 0, 4*hour-1)
 	if len(want) != 2*4*60 {
 		t.Fatalf("%d samples before the replacement, want %d", len(want), 2*4*60)

@@ -77,11 +77,11 @@ type Instance struct {
 	done      chan struct{}
 
 	// syncMtx serializes syncs and guards shipped, the blocks in the
-	// bucket as the marker lists them, and metaMod, the modification time
-	// of the metric metadata file last uploaded.
-	syncMtx sync.Mutex
-	shipped map[string]bool
-	metaMod time.Time
+	// bucket as the marker lists them, and metaShipped, the metric metadata
+	// last uploaded.
+	syncMtx     sync.Mutex
+	shipped     map[string]bool
+	metaShipped []byte
 }
 
 // ApplyConfig takes the workspace's retention, which applies to the bucket

@@ -244,23 +244,25 @@ func deleteBlock(ctx context.Context, bkt objstore.Bucket, id string) error {
 	return nil
 }
 
-// shipMetadata uploads the workspace's metric metadata file when it changed
-// since the last upload.
+// shipMetadata uploads the workspace's metric metadata, as its file in the
+// workspace directory holds it, when it changed since the last upload.
 func (in *Instance) shipMetadata(ctx context.Context) error {
-	src := filepath.Join(in.w.Dir(), workspace.MetadataFile)
-	st, err := os.Stat(src)
-	if errors.Is(err, fs.ErrNotExist) {
+	if in.w.Metadata().Len() == 0 {
 		return nil
 	}
+	b, err := json.Marshal(in.w.Metadata())
 	if err != nil {
 		return err
 	}
-	if st.ModTime().Equal(in.metaMod) {
+	if bytes.Equal(b, in.metaShipped) {
 		return nil
 	}
-	if _, err := in.uploadFile(ctx, src, workspace.MetadataFile); err != nil {
+	err = in.retry(ctx, workspace.MetadataFile, func() error {
+		return in.w.Bucket().Upload(ctx, workspace.MetadataFile, bytes.NewReader(b))
+	})
+	if err != nil {
 		return err
 	}
-	in.metaMod = st.ModTime()
+	in.metaShipped = b
 	return nil
 }

@@ -147,6 +147,14 @@ type metadataFileContent struct {
 	Families map[string]metadata.Metadata `json:"families"`
 }
 
+// MarshalJSON encodes the store as its file (MetadataFile) holds it, for
+// the copies kept elsewhere: the block shipper's, in the bucket.
+func (s *MetadataStore) MarshalJSON() ([]byte, error) {
+	s.mtx.RLock()
+	defer s.mtx.RUnlock()
+	return json.Marshal(metadataFileContent{Version: 1, Families: s.families})
+}
+
 // load adds the families saved in dir to the store; families already set
 // are kept.
 func (s *MetadataStore) load(dir string) error {
