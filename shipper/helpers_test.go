@@ -178,6 +178,28 @@ type recordingBucket struct {
 	mtx      sync.Mutex
 	uploads  []string
 	failures int // uploads left to fail
+	// iterFailures are listings left to fail, once iterSkip more have
+	// succeeded.
+	iterFailures, iterSkip int
+}
+
+func (b *recordingBucket) failListingsAfter(skip, n int) {
+	b.mtx.Lock()
+	defer b.mtx.Unlock()
+	b.iterSkip, b.iterFailures = skip, n
+}
+
+func (b *recordingBucket) Iter(ctx context.Context, dir string, f func(string) error, opts ...objstore.IterOption) error {
+	b.mtx.Lock()
+	if b.iterSkip > 0 {
+		b.iterSkip--
+	} else if b.iterFailures > 0 {
+		b.iterFailures--
+		b.mtx.Unlock()
+		return errInjected
+	}
+	b.mtx.Unlock()
+	return b.Bucket.Iter(ctx, dir, f, opts...)
 }
 
 var errInjected = errors.New("upload failed by the test")

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/thanos-io/objstore"
@@ -40,13 +41,7 @@ func (s *Shipper) restore(ctx context.Context, w *workspace.Workspace, dir strin
 	}
 	local, covered := localBlocks(dir)
 	bkt := w.Bucket()
-	var ids []string
-	err = bkt.Iter(ctx, "", func(name string) error {
-		if id, ok := strings.CutSuffix(name, "/"); ok {
-			ids = append(ids, id)
-		}
-		return nil
-	})
+	ids, err := s.listBlocks(ctx, bkt)
 	if err != nil {
 		return fmt.Errorf("list the blocks of the bucket: %w", err)
 	}
@@ -83,6 +78,31 @@ func (s *Shipper) restore(ctx context.Context, w *workspace.Workspace, dir strin
 		}
 	}
 	return s.restoreMetadata(ctx, w, dir)
+}
+
+// listBlocks lists the block names in bkt, retrying as uploads do.
+func (s *Shipper) listBlocks(ctx context.Context, bkt objstore.Bucket) ([]string, error) {
+	backoff := s.opts.RetryBackoff
+	for attempt := 0; ; attempt++ {
+		var ids []string
+		err := bkt.Iter(ctx, "", func(name string) error {
+			if id, ok := strings.CutSuffix(name, "/"); ok {
+				ids = append(ids, id)
+			}
+			return nil
+		})
+		if err == nil || attempt >= s.opts.Retries {
+			return ids, err
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w (then %w)", err, ctx.Err())
+		case <-t.C:
+		}
+		backoff *= 2
+	}
 }
 
 // objectPrefix is where w's objects are in the bucket (see

@@ -158,3 +158,35 @@ func TestRestoreBlockWithoutFileList(t *testing.T) {
 		t.Errorf("%d samples restored, want %d", len(got), len(want))
 	}
 }
+
+// TestRestoreRetriesListing checks that a bucket that fails to list a few
+// times delays the restore, and one that keeps failing fails the opening
+// of the workspace rather than opening it without its blocks.
+func TestRestoreRetriesListing(t *testing.T) {
+	e := newEnv(t)
+	e.opts.Retries = 2
+	e.open()
+	w := e.create("listed")
+	id := w.ID()
+	writeAndCompact(t, w, 0, 2)
+	e.close()
+	if err := os.RemoveAll(e.dataDir); err != nil {
+		t.Fatal(err)
+	}
+	// The Registry lists the records once, then the shipper the blocks:
+	// two failures are retried.
+	e.bkt.failListingsAfter(1, 2)
+	e.open()
+	if got := len(samples(t, e.get(id), 0, 2*hour-1)); got != 2*2*60 {
+		t.Errorf("%d samples restored after 2 failed listings, want %d", got, 2*2*60)
+	}
+	e.close()
+	if err := os.RemoveAll(e.dataDir); err != nil {
+		t.Fatal(err)
+	}
+	e.bkt.failListingsAfter(1, 3) // more failures than retries
+	e.open()
+	if _, err := e.registry.Get(context.Background(), id); err == nil {
+		t.Error("workspace opened without the blocks its bucket could not list")
+	}
+}
