@@ -164,3 +164,27 @@ func TestDisabled(t *testing.T) {
 		t.Errorf("disabled shipper uploaded %q", got)
 	}
 }
+
+// TestDeleteWorkspaceDeletesItsBlocks checks that a deleted workspace's
+// blocks leave the bucket, and that its closing ships nothing more.
+func TestDeleteWorkspaceDeletesItsBlocks(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.open()
+	w := e.create("deleted")
+	writeAndCompact(t, w, 0, 2)
+	if err := instance(t, w).Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	writeAndCompact(t, w, 2, 4) // not shipped before the deletion
+	if err := e.registry.Delete(ctx, w.ID()); err != nil {
+		t.Fatal(err)
+	}
+	e.close() // waits for the deletion
+	if got := objects(t, e.bkt, blockPrefix(w)); len(got) != 0 {
+		t.Errorf("objects of the deleted workspace left: %q", got)
+	}
+	if got := len(e.bkt.uploaded("/" + metaFile)); got != 1 {
+		t.Errorf("%d blocks uploaded, want only the one shipped before the deletion", got)
+	}
+}
