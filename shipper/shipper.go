@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,7 +73,7 @@ type Instance struct {
 	w      *workspace.Workspace
 	logger *slog.Logger
 
-	retention sync.Map // "r" → time.Duration; set by ApplyConfig
+	retention atomic.Int64 // a time.Duration, set by ApplyConfig
 	stop      chan struct{}
 	done      chan struct{}
 
@@ -87,15 +88,11 @@ type Instance struct {
 // ApplyConfig takes the workspace's retention, which applies to the bucket
 // too.
 func (in *Instance) ApplyConfig(c workspace.Configuration) error {
-	in.retention.Store("r", c.Retention)
+	in.retention.Store(int64(c.Retention))
 	return nil
 }
 
-func (in *Instance) retentionPeriod() time.Duration {
-	d, _ := in.retention.Load("r")
-	r, _ := d.(time.Duration)
-	return r
-}
+func (in *Instance) retentionPeriod() time.Duration { return time.Duration(in.retention.Load()) }
 
 func (in *Instance) loop(ticks <-chan time.Time, stopTicks func()) {
 	defer close(in.done)

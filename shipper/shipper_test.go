@@ -159,6 +159,9 @@ func TestDisabled(t *testing.T) {
 	e.open()
 	w := e.create("off")
 	writeAndCompact(t, w, 0, 2)
+	if err := instance(t, w).Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	e.close()
 	if got := e.bkt.uploaded("/" + metaFile); len(got) != 0 {
 		t.Errorf("disabled shipper uploaded %q", got)

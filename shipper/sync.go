@@ -33,7 +33,7 @@ func (in *Instance) Sync(ctx context.Context) error {
 	in.syncMtx.Lock()
 	defer in.syncMtx.Unlock()
 	db := in.w.DB()
-	if db == nil {
+	if db == nil || in.s.opts.Disabled {
 		return nil
 	}
 	var errs []error
