@@ -29,8 +29,11 @@ type Options struct {
 	// DataDir holds every workspace's TSDB and, unless Bucket is set, the
 	// filesystem bucket with workspace metadata. Required.
 	DataDir string
-	// Bucket stores workspace metadata. Defaults to a filesystem bucket under
-	// DataDir.
+	// Bucket stores the workspace records and, for each workspace, what it
+	// keeps beyond the local disk: its rule groups namespaces, its metric
+	// metadata and its shipped blocks. Defaults to a filesystem bucket
+	// under DataDir, to which blocks are not shipped: it would hold a second
+	// copy of them on the same disk.
 	Bucket objstore.Bucket
 	// Region and AccountID make up workspace ARNs. Default us-east-1 and
 	// 000000000000.
@@ -58,7 +61,8 @@ type Options struct {
 	Dedupe    dedupe.Options
 	Rules     rules.Options
 	// Shipper ships every workspace's blocks to Bucket and restores them
-	// on an empty DataDir (see package shipper).
+	// on an empty DataDir (see package shipper). It is off without a
+	// Bucket (or Workspace.Bucket) of one's own.
 	Shipper shipper.Options
 
 	// Authenticator says who is calling and Authorizer what they may do
@@ -156,6 +160,9 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	shipperOpts := opts.Shipper
 	shipperOpts.Logger = logger.With("component", "shipper")
 	shipperOpts.Registerer = reg
+	if wo.Bucket == nil {
+		shipperOpts.Disabled = true
+	}
 	s.shipper = shipper.New(shipperOpts)
 	wo.Components = append(s.components(), wo.Components...)
 	registry, err := workspace.Open(ctx, wo)
