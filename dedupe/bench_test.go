@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime/pprof"
 	"testing"
 	"time"
 
@@ -21,6 +22,9 @@ const (
 	benchSeries       = 100_000
 	benchSeriesPerReq = 2000 // Prometheus' max_samples_per_send
 	benchReqsPerRound = benchSeries / benchSeriesPerReq
+	// benchCacheSize bounds ingest's labels cache and the tracker's cache
+	// of stripped labels alike.
+	benchCacheSize = 1 << 17
 )
 
 // BenchmarkRemoteWrite sends the same snappy-encoded 1.0 requests of an HA
@@ -30,15 +34,19 @@ const (
 // pipeline and one without, alternating between the two. The series exist
 // in both heads before timing starts and every round advances the
 // timestamps: the steady state. It reports samples/s of both and the
-// ratio of their times (with/without): the stage's cost is ratio-1.
+// ratio of their times (with/without): the stage's cost is ratio-1. The
+// requests of each side run with the pprof label side=with or
+// side=without (side=with-warm, side=without-warm before timing), so that
+// a CPU profile tells the two apart (go tool pprof -tagfocus side=^with$).
 //
 //	go test -run '^$' -bench BenchmarkRemoteWrite -benchtime 1000x ./dedupe/
 func BenchmarkRemoteWrite(b *testing.B) {
 	// Ingest's labels cache holds every series, so that the path without
 	// the stage is its steady state: two generations of its default
-	// 65,536 would mostly miss on a cycle of 100,000 series.
-	h := ingest.NewHandler(ingest.Options{Registerer: prometheus.NewRegistry(), LabelsCacheSize: 1 << 17})
-	ts, err := dedupe.New(dedupe.Options{Registerer: prometheus.NewRegistry()})
+	// 65,536 would mostly miss on a cycle of 100,000 series. The tracker's
+	// cache of stripped labels is as large.
+	h := ingest.NewHandler(ingest.Options{Registerer: prometheus.NewRegistry(), LabelsCacheSize: benchCacheSize})
+	ts, err := dedupe.New(dedupe.Options{Registerer: prometheus.NewRegistry(), StrippedCacheSize: benchCacheSize})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,11 +60,12 @@ func BenchmarkRemoteWrite(b *testing.B) {
 	}
 	encodeRound := benchRounds(b)
 	var w benchWriter
+	phase := "-warm"
 	do := func(k int, body []byte) time.Duration {
 		r := benchRequest(body)
 		w.status = 0
 		start := time.Now()
-		h.Write(&w, r, targets[k])
+		pprof.Do(context.Background(), pprof.Labels("side", targets[k].ID+phase), func(context.Context) { h.Write(&w, r, targets[k]) })
 		d := time.Since(start)
 		if w.status != http.StatusNoContent {
 			b.Fatalf("%s answered %d", targets[k].ID, w.status)
@@ -72,6 +81,7 @@ func BenchmarkRemoteWrite(b *testing.B) {
 
 	var elapsed [2]time.Duration
 	var bodies [][]byte
+	phase = ""
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if i%benchReqsPerRound == 0 {
@@ -94,23 +104,31 @@ func BenchmarkRemoteWrite(b *testing.B) {
 }
 
 // BenchmarkProcess is the stage alone on a leader's request of 2,000
-// series whose labels the ingest cache would hand it.
+// series whose labels the ingest cache would hand it, again and again:
+// with its cache of stripped labels, which then always hits, and without.
 func BenchmarkProcess(b *testing.B) {
-	ts, _ := dedupe.New(dedupe.Options{})
-	tr, _ := ts.Open("ws")
-	orig := make([]ingest.Series, benchSeriesPerReq)
-	for j := range orig {
-		orig[j] = series(1, benchLabels(j)...)
+	for _, bc := range []struct {
+		name string
+		size int
+	}{{"cache", 0}, {"nocache", -1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			ts, _ := dedupe.New(dedupe.Options{StrippedCacheSize: bc.size})
+			tr, _ := ts.Open("ws")
+			orig := make([]ingest.Series, benchSeriesPerReq)
+			for j := range orig {
+				orig[j] = series(1, benchLabels(j)...)
+			}
+			req := &ingest.Request{Series: make([]ingest.Series, len(orig))}
+			b.ReportAllocs()
+			for b.Loop() {
+				copy(req.Series, orig)
+				if err := tr.Process(context.Background(), ingest.Target{}, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchSeriesPerReq), "ns/series")
+		})
 	}
-	req := &ingest.Request{Series: make([]ingest.Series, len(orig))}
-	b.ReportAllocs()
-	for b.Loop() {
-		copy(req.Series, orig)
-		if err := tr.Process(context.Background(), ingest.Target{}, req); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchSeriesPerReq), "ns/series")
 }
 
 func openDB(b *testing.B) *tsdb.DB {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
+
+	"github.com/promspace/promspace/ingest"
 )
 
 // Defaults of Options: AMP's, which are Cortex's.
@@ -63,6 +65,15 @@ type Options struct {
 	// that would add one more answers 400 "too many HA clusters (limit:
 	// N)". Default 500.
 	MaxClusters int
+	// StrippedCacheSize is about how many series each workspace keeps the
+	// labels of without the replica label, by the identity of the labels
+	// ingest's labels cache hands the stage (set it as
+	// ingest.Options.LabelsCacheSize): a fixed table of twice as many
+	// entries, rounded up to a power of 2, of 32 bytes each, made on the
+	// first strip and dropped when the workspace closes, plus the labels
+	// its entries keep. Default ingest.DefaultLabelsCacheSize; negative
+	// means no cache: the replica label is cut out of every series anew.
+	StrippedCacheSize int
 	// Overrides, if set, returns the options of the workspace id, as a
 	// host program sets the label names, timeouts or cluster limit of one
 	// workspace, and false to keep the fields above. Zero fields of what
@@ -112,6 +123,9 @@ func (o *Options) applyDefaults() error {
 	}
 	if o.Now == nil {
 		o.Now = d.Now
+	}
+	if o.StrippedCacheSize == 0 {
+		o.StrippedCacheSize = ingest.DefaultLabelsCacheSize
 	}
 	w := o.workspace().or(d.workspace())
 	if err := w.validate(); err != nil {

@@ -66,7 +66,7 @@ func (ts *Trackers) Open(id string) (*Tracker, error) {
 		now:      ts.opts.Now,
 		logger:   ts.opts.Logger.With("workspace", id),
 		metrics:  ts.metrics,
-		strip:    newStripper(o.ReplicaLabel),
+		strip:    newStripper(o.ReplicaLabel, ts.opts.StrippedCacheSize),
 		clusters: map[string]*cluster{},
 	}, nil
 }
@@ -99,7 +99,7 @@ type Tracker struct {
 	now     func() time.Time
 	logger  *slog.Logger
 	metrics *metrics
-	strip   stripper
+	strip   *stripper
 
 	mtx      sync.Mutex
 	clusters map[string]*cluster
@@ -171,13 +171,14 @@ func (t *Tracker) errTooManyClusters() error {
 // concerns dedupe.
 func (t *Tracker) ApplyConfig(workspace.Configuration) error { return nil }
 
-// Close removes the workspace's metrics. It leaves the workspace's
-// elections in the KV, since the workspace may open again on this or
-// another node.
+// Close removes the workspace's metrics and drops its cache of stripped
+// labels. It leaves the workspace's elections in the KV, since the
+// workspace may open again on this or another node.
 func (t *Tracker) Close() error {
 	t.mtx.Lock()
 	t.clusters = map[string]*cluster{}
 	t.mtx.Unlock()
+	t.strip.reset()
 	t.metrics.forget(t.id)
 	return nil
 }
