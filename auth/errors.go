@@ -58,16 +58,9 @@ const (
 
 // Error is an authentication or authorization failure: Kind is one of the
 // sentinel errors above, Message the text the client is shown (AWS's
-// wording, which is why it is capitalised).
-type Error struct {
-	Kind    error
-	Message string
-}
-
-func (e *Error) Error() string { return e.Kind.Error() + ": " + e.Message }
-
-// Unwrap makes errors.Is(err, ErrInvalidSignature) and friends work.
-func (e *Error) Unwrap() error { return e.Kind }
+// wording, which is why it is capitalised). It is sigv4's error type, so
+// that a verification failure needs no conversion beyond its kind.
+type Error = sigv4.Error
 
 func newError(kind error, format string, args ...any) *Error {
 	if len(args) == 0 {
