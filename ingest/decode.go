@@ -111,8 +111,8 @@ func (d *decoder) finish(r *Request, st seriesStart, md metadata.Metadata) {
 	if len(s.Exemplars) == 0 {
 		s.Exemplars = nil
 	}
-	ls, reason, err := d.labels(pairs)
-	s.Labels = ls
+	ls, entry, reason, err := d.labels(pairs)
+	s.Labels, s.cached = ls, entry
 	d.pairs = d.pairs[:st.pairs]
 	r.Series = append(r.Series, s)
 	if err != nil {
@@ -121,30 +121,29 @@ func (d *decoder) finish(r *Request, st seriesStart, md metadata.Metadata) {
 }
 
 // labels returns the validated labels of a series, from the cache when the
-// same pairs were seen before.
-func (d *decoder) labels(pairs []labels.Label) (labels.Labels, string, error) {
+// same pairs were seen before, and their cache entry (nil without a cache).
+func (d *decoder) labels(pairs []labels.Label) (labels.Labels, *cachedLabels, string, error) {
 	if d.cache == nil {
-		return d.validateAndBuild(pairs)
+		ls, reason, err := d.validateAndBuild(pairs)
+		return ls, nil, reason, err
 	}
 	start := len(d.keys)
 	d.keys = appendKey(d.keys, pairs)
-	ls, ok, stale := d.cache.get(d.keys[start:])
+	e, ok, stale := d.cache.get(d.keys[start:])
 	if !ok {
-		var (
-			reason string
-			err    error
-		)
-		if ls, reason, err = d.validateAndBuild(pairs); err != nil {
+		ls, reason, err := d.validateAndBuild(pairs)
+		if err != nil {
 			d.keys = d.keys[:start]
-			return ls, reason, err
+			return ls, nil, reason, err
 		}
+		e = &cachedLabels{labels: ls}
 	}
 	if ok && !stale {
 		d.keys = d.keys[:start]
 	} else {
-		d.pending = append(d.pending, cacheEntry{start: start, end: len(d.keys), labels: ls})
+		d.pending = append(d.pending, cacheEntry{start: start, end: len(d.keys), entry: e})
 	}
-	return ls, "", nil
+	return e.labels, e, "", nil
 }
 
 func (d *decoder) validateAndBuild(pairs []labels.Label) (labels.Labels, string, error) {

@@ -23,7 +23,10 @@ import (
 //
 // The Request and its slices are reused once the request is answered: a
 // stage must not keep them after Process returns (labels.Labels, histograms
-// and metadata values it copies out stay valid). Labels assigned to a series
+// and metadata values it copies out stay valid). Series.WithoutLabel keeps
+// a series' labels without one label in the handler's labels cache, shared
+// by all workspaces: a stage may keep and reuse its result, and must not
+// rely on it for anything the workspace decides. Labels assigned to a series
 // must stay sorted and valid; series added by a stage are not validated
 // again. Process is called concurrently for concurrent requests, of the same
 // or of other workspaces.

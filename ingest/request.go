@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"strings"
+
 	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
@@ -57,7 +59,52 @@ type Series struct {
 	// Metadata is the series' metadata in a 2.0 request; empty in 1.0.
 	Metadata metadata.Metadata
 
+	// cached is the labels cache entry Labels came from, nil without one.
+	cached  *cachedLabels
 	dropped bool
+}
+
+// WithoutLabel returns the series' Labels without the label name (Labels
+// itself when it has none), kept in the handler's labels cache entry the
+// Labels were decoded from: the series received again gets the very same
+// labels.Labels (the same memory, so the TSDB finds its series without
+// comparing them). The entry is shared by all workspaces, and what it keeps
+// depends only on the labels and name. ok is false, and ls empty, when
+// Labels are not (or no longer) those of a cache entry, or the entry keeps
+// them without another name (only the first name asked for is kept): the
+// stage then removes the label itself. The result stays sorted and valid
+// and may be kept by the stage.
+func (s *Series) WithoutLabel(name string) (ls labels.Labels, ok bool) {
+	e := s.cached
+	if e == nil || !labels.Equal(e.labels, s.Labels) {
+		return labels.EmptyLabels(), false
+	}
+	switch e.state.Load() {
+	case derivedReady:
+		if e.name == name {
+			return e.without, true
+		}
+	case derivedEmpty:
+		if e.state.CompareAndSwap(derivedEmpty, derivedWriting) {
+			e.name, e.without = name, withoutLabel(e.labels, name)
+			e.state.Store(derivedReady)
+			return e.without, true
+		}
+	}
+	return labels.EmptyLabels(), false
+}
+
+// withoutLabel returns ls without the label name. A name that starts with
+// "_" sorts before the others, so Labels.DropReserved finds and cuts it
+// out without decoding the rest, in one allocation.
+func withoutLabel(ls labels.Labels, name string) labels.Labels {
+	if strings.HasPrefix(name, "_") {
+		return ls.DropReserved(func(n string) bool { return n == name })
+	}
+	if !ls.Has(name) {
+		return ls
+	}
+	return labels.NewBuilder(ls).Del(name).Labels()
 }
 
 // Sample is a float sample. StartTimestamp is the 2.0 start (created)
