@@ -7,10 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -174,30 +172,7 @@ func shippedRanges(t *testing.T, bkt objstore.Bucket, prefix string) [][2]int64 
 // replFound counts the acknowledged samples of the shipped ranges that the
 // query API answers.
 func replFound(t *testing.T, c *crash, acked []int64, shipped [][2]int64, n int) int {
-	q := url.Values{"query": {"repl_sample[7h]"}, "time": {strconv.FormatInt(time.Now().Unix(), 10)}}
-	code, body := c.do("GET", "/workspaces/"+c.defaultID+"/api/v1/query?"+q.Encode(), "")
-	if code != http.StatusOK {
-		t.Fatalf("query: %d %s", code, body)
-	}
-	var out struct {
-		Data struct {
-			Result []struct {
-				Metric map[string]string
-				Values [][2]any
-			}
-		}
-	}
-	if err := json.Unmarshal(body, &out); err != nil {
-		t.Fatal(err)
-	}
-	have := map[string]map[int64]bool{}
-	for _, r := range out.Data.Result {
-		ts := map[int64]bool{}
-		for _, v := range r.Values {
-			ts[int64(math.Round(v[0].(float64)*1000))] = true
-		}
-		have[r.Metric["s"]] = ts
-	}
+	have := c.sampleTimes(t, "repl_sample[7h]")
 	found := 0
 	for _, ts := range acked {
 		for _, r := range shipped {

@@ -553,30 +553,7 @@ func (w *sampleWriter) run(ctx context.Context, c *crash) {
 // API and looks for each acknowledged one.
 func (c *crash) verifySamples() {
 	t := c.t
-	q := url.Values{"query": {"crash_sample[3h]"}, "time": {strconv.FormatInt(time.Now().Unix(), 10)}}
-	code, body := c.do("GET", "/workspaces/"+c.defaultID+"/api/v1/query?"+q.Encode(), "")
-	if code != http.StatusOK {
-		t.Fatalf("query: %d %s", code, body)
-	}
-	var out struct {
-		Data struct {
-			Result []struct {
-				Metric map[string]string
-				Values [][2]any
-			}
-		}
-	}
-	if err := json.Unmarshal(body, &out); err != nil {
-		t.Fatal(err)
-	}
-	have := map[string]map[int64]bool{}
-	for _, r := range out.Data.Result {
-		ts := map[int64]bool{}
-		for _, v := range r.Values {
-			ts[int64(math.Round(v[0].(float64)*1000))] = true
-		}
-		have[r.Metric["s"]] = ts
-	}
+	have := c.sampleTimes(t, "crash_sample[3h]")
 	missing := 0
 	for _, w := range c.writers {
 		for _, ts := range w.acked {
@@ -608,4 +585,34 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// sampleTimes runs the range query expr on the default workspace and
+// returns the timestamps, in milliseconds, of each series by its label s.
+func (c *crash) sampleTimes(t *testing.T, expr string) map[string]map[int64]bool {
+	q := url.Values{"query": {expr}, "time": {strconv.FormatInt(time.Now().Unix(), 10)}}
+	code, body := c.do("GET", "/workspaces/"+c.defaultID+"/api/v1/query?"+q.Encode(), "")
+	if code != http.StatusOK {
+		t.Fatalf("query: %d %s", code, body)
+	}
+	var out struct {
+		Data struct {
+			Result []struct {
+				Metric map[string]string
+				Values [][2]any
+			}
+		}
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]map[int64]bool{}
+	for _, r := range out.Data.Result {
+		ts := map[int64]bool{}
+		for _, v := range r.Values {
+			ts[int64(math.Round(v[0].(float64)*1000))] = true
+		}
+		have[r.Metric["s"]] = ts
+	}
+	return have
 }
