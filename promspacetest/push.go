@@ -118,11 +118,20 @@ func (s *Server) store(msg remoteapi.WriteMessageType, raw []byte) (remote.Write
 // A gather or parse error fails the test.
 func (s *Server) PushGatherer(t testing.TB, g prometheus.Gatherer, extra ...labels.Label) {
 	t.Helper()
+	s.PushGathererAt(t, time.Now(), g, extra...)
+}
+
+// PushGathererAt is PushGatherer with ts as the scrape's time: the samples
+// without a timestamp of their own get ts. Tests that evaluate rules at
+// chosen times (EvalRules) push at chosen times too, so that what a rule
+// sees does not depend on how long the push took.
+func (s *Server) PushGathererAt(t testing.TB, ts time.Time, g prometheus.Gatherer, extra ...labels.Label) {
+	t.Helper()
 	mfs, err := g.Gather()
 	if err != nil {
 		t.Fatalf("promspacetest: gather: %v", err)
 	}
-	scraped, err := scrape(mfs, time.Now(), labels.New(extra...))
+	scraped, err := scrape(mfs, ts, labels.New(extra...))
 	if err != nil {
 		t.Fatalf("promspacetest: %v", err)
 	}

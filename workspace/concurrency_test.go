@@ -511,6 +511,9 @@ func TestConcurrentWorkspaces(t *testing.T) {
 				if _, err := app.Append(0, ls, 0, ts, float64(ts), nil, nil, storage.AOptions{}); err != nil {
 					t.Errorf("append to %s: %v", w.ID(), err)
 				}
+				// What the querier must see: the samples committed before
+				// it opened (those committed after are isolated from it).
+				wantQ := led.snapshot(w.ID())
 				q, qerr := w.Querier(math.MinInt64, math.MaxInt64)
 				if qerr != nil {
 					t.Errorf("querier of %s: %v", w.ID(), qerr)
@@ -549,7 +552,7 @@ func TestConcurrentWorkspaces(t *testing.T) {
 					got, err := concReadSet(w.ID(), q.Select(ctx, true, nil, labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, concMetric)))
 					if err != nil {
 						t.Errorf("query %s through a querier opened before delete: %v", w.ID(), err)
-					} else if m := concMissing(want, got); m != "" {
+					} else if m := concMissing(wantQ, got); m != "" {
 						t.Errorf("%s, querier opened before delete: %s", w.ID(), m)
 					}
 					q.Close()

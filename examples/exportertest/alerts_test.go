@@ -24,7 +24,7 @@ func TestQueueAlerts(t *testing.T) {
 	e.Done("failed", 0.5)
 	e.Depth.Set(7)
 	now := time.Now()
-	srv.PushGatherer(t, reg, labels.Label{Name: "job", Value: "queue"})
+	srv.PushGathererAt(t, now, reg, labels.Label{Name: "job", Value: "queue"})
 
 	srv.EvalRules(t, now)
 	srv.AssertFiring(t) // the backlog is pending: for 1m
@@ -38,7 +38,7 @@ func TestQueueAlerts(t *testing.T) {
 	for range 3 {
 		e.Done("failed", 0.5)
 	}
-	srv.PushGatherer(t, reg, labels.Label{Name: "job", Value: "queue"})
+	srv.PushGathererAt(t, now.Add(2*time.Minute), reg, labels.Label{Name: "job", Value: "queue"})
 	srv.EvalRules(t, now.Add(2*time.Minute))
 	srv.AssertFiring(t, backlog, promspacetest.Alert{
 		Labels:      map[string]string{"alertname": "QueueFailing", "severity": "page"},
