@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/util/compression"
 	"github.com/thanos-io/objstore"
 
 	"github.com/promspace/promspace/internal/amp"
@@ -65,9 +66,13 @@ type Options struct {
 	MaxExemplars int64
 	// TSDBOptions returns the base options of a workspace's TSDB; retention,
 	// out-of-order window and exemplar storage are set on top of them. Nil
-	// means tsdb.DefaultOptions with the block ranges Prometheus derives from
-	// the retention.
+	// means DefaultTSDBOptions (the Prometheus server's) with the block
+	// ranges Prometheus derives from the retention and WALCompression.
 	TSDBOptions func() *tsdb.Options
+	// WALCompression compresses each workspace's WAL when TSDBOptions is
+	// nil: compression.Snappy (the default, as the Prometheus server),
+	// compression.Zstd, or compression.None.
+	WALCompression compression.Type
 
 	// MetadataFlushInterval is how often the metric metadata that changed is
 	// written to each workspace's directory, so that a crash loses at most
@@ -142,6 +147,13 @@ func (o *Options) applyDefaults() error {
 	if o.MaxExemplars <= 0 {
 		o.MaxExemplars = d.MaxExemplars
 	}
+	switch o.WALCompression {
+	case "":
+		o.WALCompression = compression.Snappy
+	case compression.None, compression.Snappy, compression.Zstd:
+	default:
+		return fmt.Errorf("invalid WAL compression %q: want one of %q", o.WALCompression, compression.Types())
+	}
 	if err := validateComponents(o.Components); err != nil {
 		return err
 	}
@@ -152,29 +164,3 @@ func (o *Options) applyDefaults() error {
 }
 
 func (o *Options) workspacesDir() string { return filepath.Join(o.DataDir, "workspaces") }
-
-// tsdbOptions returns the TSDB options of a workspace with configuration c.
-func (o *Options) tsdbOptions(c Configuration) *tsdb.Options {
-	var opts *tsdb.Options
-	if o.TSDBOptions != nil {
-		opts = o.TSDBOptions()
-	} else {
-		opts = tsdb.DefaultOptions()
-		// As Prometheus does: blocks grow up to a tenth of the retention,
-		// at most 31 days.
-		maxBlock := 31 * 24 * time.Hour
-		if r := c.Retention / 10; r < maxBlock {
-			maxBlock = r
-		}
-		if ms := maxBlock.Milliseconds(); ms > opts.MinBlockDuration {
-			opts.MaxBlockDuration = ms
-		}
-	}
-	opts.RetentionDuration = c.Retention.Milliseconds()
-	opts.OutOfOrderTimeWindow = c.OutOfOrderTimeWindow.Milliseconds()
-	// Native histograms need no switch in this TSDB version: the head
-	// always accepts them. Exemplars do.
-	opts.EnableExemplarStorage = true
-	opts.MaxExemplars = o.MaxExemplars
-	return opts
-}

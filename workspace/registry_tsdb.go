@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/util/compression"
 )
 
 // startMetadataFlush starts writing changed metric metadata to disk every
@@ -156,4 +157,46 @@ func (r *Registry) closeTSDB(w *Workspace, saveMetadata bool) error {
 		w.metrics.unregisterAll()
 	}
 	return errors.Join(errs...)
+}
+
+// DefaultTSDBOptions returns the options the Prometheus server opens its
+// TSDB with, where they differ from tsdb.DefaultOptions: the WAL is
+// snappy-compressed (--storage.tsdb.wal-compression, true by default, and
+// --storage.tsdb.wal-compression-type snappy), which roughly halves the
+// bytes written per sample. Every other option the server leaves at its
+// default (block durations, head chunks, samples per chunk, stripe size,
+// isolation, overlapping compaction) is tsdb.DefaultOptions' too. A
+// workspace's TSDB departs from the server's only where AMP does: the
+// out-of-order window (60 s, the server's is 0) and exemplar storage (on).
+func DefaultTSDBOptions() *tsdb.Options {
+	opts := tsdb.DefaultOptions()
+	opts.WALCompression = compression.Snappy
+	return opts
+}
+
+// tsdbOptions returns the TSDB options of a workspace with configuration c.
+func (o *Options) tsdbOptions(c Configuration) *tsdb.Options {
+	var opts *tsdb.Options
+	if o.TSDBOptions != nil {
+		opts = o.TSDBOptions()
+	} else {
+		opts = DefaultTSDBOptions()
+		opts.WALCompression = cmp.Or(o.WALCompression, opts.WALCompression)
+		// As Prometheus does: blocks grow up to a tenth of the retention,
+		// at most 31 days.
+		maxBlock := 31 * 24 * time.Hour
+		if r := c.Retention / 10; r < maxBlock {
+			maxBlock = r
+		}
+		if ms := maxBlock.Milliseconds(); ms > opts.MinBlockDuration {
+			opts.MaxBlockDuration = ms
+		}
+	}
+	opts.RetentionDuration = c.Retention.Milliseconds()
+	opts.OutOfOrderTimeWindow = c.OutOfOrderTimeWindow.Milliseconds()
+	// Native histograms need no switch in this TSDB version: the head
+	// always accepts them. Exemplars do.
+	opts.EnableExemplarStorage = true
+	opts.MaxExemplars = o.MaxExemplars
+	return opts
 }
