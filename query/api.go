@@ -192,6 +192,11 @@ type Source struct {
 	// OnQuery, if set, is the workspace's own Options.OnQuery: it is told
 	// the query samples processed of every charged query.
 	OnQuery func(samplesProcessed int64)
+	// OnQueryRecord, if set, is told every charged query with its
+	// expression, samples processed and duration, after OnQuery: the hook
+	// of query logging. It is called on the request's goroutine and must
+	// not block.
+	OnQueryRecord func(Record)
 	// Rules, if set, answers /api/v1/rules and /api/v1/alerts with
 	// Prometheus' JSON and filters; without it they are not found.
 	Rules v1.RulesRetriever

@@ -133,6 +133,7 @@ type meteredQuery struct {
 
 func (q *meteredQuery) Exec(ctx context.Context) *promql.Result {
 	api := q.engine.api
+	begin := api.now()
 	var res *promql.Result
 	if q.err != nil {
 		res = &promql.Result{Err: q.err}
@@ -181,6 +182,9 @@ func (q *meteredQuery) Exec(ctx context.Context) *promql.Result {
 	}
 	if q.engine.src.OnQuery != nil {
 		q.engine.src.OnQuery(samples)
+	}
+	if q.engine.src.OnQueryRecord != nil {
+		q.engine.src.OnQueryRecord(q.record(samples, api.now().Sub(begin), res.Err))
 	}
 	return res
 }
