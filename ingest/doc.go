@@ -23,6 +23,11 @@
 // workspaces or keep metadata: the root package resolves the workspace and
 // passes a Target.
 //
+// An Endpoint is also a storage.AppendableV2 (Endpoint.AppenderV2), so that
+// writers inside the program, such as a scraper's scrape manager, go
+// through the same pipeline: what is appended is run through the stages and
+// appended to the TSDB on Commit.
+//
 // Decoding reads the protobuf wire format directly into pooled requests, so
 // that label names and values are not allocated one by one, and a bounded
 // cache of validated labels spares a series sent again (the steady state of

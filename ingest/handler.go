@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -207,19 +208,9 @@ func (h *Handler) write(r *http.Request, t Target, res *response) {
 	h.metrics.observeReceived(t.ID, req)
 	res.collectDrops(req)
 
-	for _, stages := range [2][]Stage{h.opts.Pipeline, t.Pipeline} {
-		for _, s := range stages {
-			if len(req.Series) == 0 && len(req.Metadata) == 0 {
-				break
-			}
-			if err := s.Process(r.Context(), t, req); err != nil {
-				res.reject(err, req)
-				return
-			}
-			res.collectDrops(req)
-		}
+	if !h.runPipeline(r.Context(), t, req, res) {
+		return
 	}
-
 	if err := h.append(r.Context(), t, req, res); err != nil {
 		res.fail(http.StatusInternalServerError, err.Error())
 		return
@@ -228,6 +219,25 @@ func (h *Handler) write(r *http.Request, t Target, res *response) {
 	if res.errCount > 0 {
 		res.status = http.StatusBadRequest
 	}
+}
+
+// runPipeline runs the Handler's stages and then t's on req, collecting the
+// series they drop into res. It returns false when a stage rejected the
+// whole request, which res then answers.
+func (h *Handler) runPipeline(ctx context.Context, t Target, req *Request, res *response) bool {
+	for _, stages := range [2][]Stage{h.opts.Pipeline, t.Pipeline} {
+		for _, s := range stages {
+			if len(req.Series) == 0 && len(req.Metadata) == 0 {
+				return true
+			}
+			if err := s.Process(ctx, t, req); err != nil {
+				res.reject(err, req)
+				return false
+			}
+			res.collectDrops(req)
+		}
+	}
+	return true
 }
 
 // readBody reads the compressed body into a pooled buffer, answering 413
