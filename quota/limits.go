@@ -35,6 +35,14 @@ const (
 
 	DefaultMaxRules        = 2000
 	DefaultMaxActiveAlerts = 1000
+
+	// AMP's alert manager quotas: the size of a definition (its YAML, in
+	// bytes), its template files, its inhibition rules and the nodes of
+	// its routing tree.
+	DefaultMaxAlertManagerDefinitionBytes = 1 << 20
+	DefaultMaxAlertManagerTemplates       = 100
+	DefaultMaxInhibitionRules             = 100
+	DefaultMaxRoutingTreeNodes            = 100
 )
 
 // Limits are the quotas of one workspace: one field for each per-workspace
@@ -98,6 +106,16 @@ type Limits struct {
 	MaxRules        int
 	MaxActiveAlerts int
 
+	// MaxAlertManagerDefinitionBytes bounds an alert manager definition's
+	// YAML; MaxAlertManagerTemplates its template files,
+	// MaxInhibitionRules its inhibition rules and MaxRoutingTreeNodes the
+	// routes of its routing tree, the root included. Package alertmanager
+	// refuses a definition over any of them.
+	MaxAlertManagerDefinitionBytes int
+	MaxAlertManagerTemplates       int
+	MaxInhibitionRules             int
+	MaxRoutingTreeNodes            int
+
 	// OutOfOrderTimeWindow and Retention are the workspace's
 	// Configuration, which ApplyConfig copies here and its TSDB enforces.
 	// They are listed so that Limits shows every quota of a workspace in
@@ -127,6 +145,11 @@ func DefaultLimits() Limits {
 
 		MaxRules:        DefaultMaxRules,
 		MaxActiveAlerts: DefaultMaxActiveAlerts,
+
+		MaxAlertManagerDefinitionBytes: DefaultMaxAlertManagerDefinitionBytes,
+		MaxAlertManagerTemplates:       DefaultMaxAlertManagerTemplates,
+		MaxInhibitionRules:             DefaultMaxInhibitionRules,
+		MaxRoutingTreeNodes:            DefaultMaxRoutingTreeNodes,
 
 		OutOfOrderTimeWindow: DefaultOutOfOrderTimeWindow,
 		Retention:            DefaultRetention,

@@ -30,9 +30,11 @@
 //   - EvalAt, evaluating every group at a chosen time, with
 //     Options.ManualEvaluation for tests and the promspacetest harness.
 //
-// Not built: the alert manager (definitions, routing, silences,
-// receivers). Alerts within MaxActiveAlerts go to Options.Notify, the hook
-// a later alertmanager component fills; those over it are counted and
-// dropped. TagResource and UntagResource on namespace ARNs are not
+// Alerts within MaxActiveAlerts go to Options.Notify, with their rule's
+// expression; the root package wires it to the workspace's alert manager
+// (package alertmanager, Instance.Send). Those over the limit are counted
+// and dropped.
+//
+// Not built: TagResource and UntagResource on namespace ARNs are not
 // served: tags are only those given at creation.
 package rules

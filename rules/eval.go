@@ -38,7 +38,7 @@ func (m *RuleManager) EvalAt(ctx context.Context, ts time.Time) {
 // hands the rest to Options.Notify. Which alerts are within the limit is
 // decided over all the workspace's firing alerts in the order of its
 // groups and rules, so that the same ones are sent at every evaluation.
-func (m *RuleManager) notify(ctx context.Context, _ string, alerts ...*promrules.Alert) {
+func (m *RuleManager) notify(ctx context.Context, expr string, alerts ...*promrules.Alert) {
 	if len(alerts) == 0 {
 		return
 	}
@@ -56,7 +56,7 @@ func (m *RuleManager) notify(ctx context.Context, _ string, alerts ...*promrules
 		}
 	}
 	if m.opts.Notify != nil && len(alerts) > 0 {
-		m.opts.Notify(ctx, m.w, alerts)
+		m.opts.Notify(ctx, m.w, expr, alerts)
 	}
 }
 

@@ -40,11 +40,12 @@ const (
 )
 
 // NotifyFunc receives the alerts of workspace w that are to be sent: firing
-// alerts within the workspace's MaxActiveAlerts, and resolved ones. It is
-// the hook of the alert manager, which is not built yet. It is called
+// alerts within the workspace's MaxActiveAlerts, and resolved ones, of the
+// alerting rule whose expression is expr (for their generator URL). It is
+// the hook of the alert manager (package alertmanager). It is called
 // during evaluations, EvalAt's included, so it must not block long nor
 // call the RuleManager's methods.
-type NotifyFunc func(ctx context.Context, w *workspace.Workspace, alerts []*promrules.Alert)
+type NotifyFunc func(ctx context.Context, w *workspace.Workspace, expr string, alerts []*promrules.Alert)
 
 // Options configure Managers. Zero values mean the default.
 type Options struct {
@@ -71,12 +72,16 @@ type Options struct {
 	// second EvalAt, as Prometheus restores it after its second
 	// evaluation.
 	ManualEvaluation bool
-	// Notify receives the alerts to send; nil drops them (there is no alert
-	// manager yet).
+	// Notify receives the alerts to send; nil drops them.
 	Notify NotifyFunc
 	// Logger defaults to discarding; each workspace's manager logs with a
 	// "workspace" attribute.
 	Logger *slog.Logger
+	// VendedLog, if set, returns a handler that each workspace's manager
+	// logs to besides Logger (nil for none), called when the workspace
+	// opens: the workspace's vended logs, to which the failures of its
+	// rule evaluations go (package logging's Instance.Handler).
+	VendedLog func(w *workspace.Workspace) slog.Handler
 	// Registerer receives the metrics of Prometheus' rule groups, one set
 	// per workspace with a "workspace" label, unregistered when the
 	// workspace closes; nil registers nowhere.
@@ -199,10 +204,16 @@ func (ms *Managers) open(ctx context.Context, w *workspace.Workspace) (*RuleMana
 		}
 	}
 	mctx, cancel := context.WithCancel(context.Background())
+	logger := ms.opts.Logger
+	if ms.opts.VendedLog != nil {
+		if h := ms.opts.VendedLog(w); h != nil {
+			logger = slog.New(slog.NewMultiHandler(logger.Handler(), h))
+		}
+	}
 	m := &RuleManager{
 		opts:       &ms.opts,
 		w:          w,
-		logger:     ms.opts.Logger.With("workspace", w.ID()),
+		logger:     logger.With("workspace", w.ID()),
 		store:      store{w.Bucket()},
 		dir:        ruleFilesDir(w),
 		cancel:     cancel,

@@ -162,7 +162,7 @@ func TestMaxActiveAlerts(t *testing.T) {
 		mtx  sync.Mutex
 		sent []*promrules.Alert
 	)
-	opts := Options{Notify: func(_ context.Context, _ *workspace.Workspace, alerts []*promrules.Alert) {
+	opts := Options{Notify: func(_ context.Context, _ *workspace.Workspace, _ string, alerts []*promrules.Alert) {
 		mtx.Lock()
 		defer mtx.Unlock()
 		sent = append(sent, alerts...)
