@@ -52,10 +52,10 @@ func PresetNames() []string {
 // principal's ARN, as IAM does: an explicit Deny wins, then an Allow, and a
 // request no statement matches is denied.
 //
-// As in IAM, identity-based policies grant nothing on another account's
-// resources: a resource ARN whose account is not the principal's is denied
-// whatever the policies say (resource-based policies, which could allow it,
-// are not evaluated).
+// As in IAM, identity-based policies alone grant nothing on another
+// account's resources: Authorize denies a resource ARN whose account is
+// not the principal's whatever the policies say. The Middleware combines
+// Decide, which does not, with the resource's resource-based policy.
 type PolicyAuthorizer struct {
 	mu       sync.RWMutex
 	attached map[string][]*iam.Policy

@@ -19,8 +19,20 @@
 //   - PolicyAuthorizer evaluates the IAM identity-based policy documents
 //     (package iam, and AWS's managed policies for AMP as presets: Preset)
 //     attached to principals: explicit Deny wins, then Allow, else deny;
-//     never across accounts.
+//     its Authorize never allows across accounts, its Decide (Decider)
+//     tells explicit from implicit denies on any account's resources.
 //   - AllowAll allows everything (pairs with Anonymous).
+//   - Resource-based policies: MiddlewareOptions.ResourcePolicy gives a
+//     workspace's policy (iam.ResourcePolicy), which the Middleware
+//     evaluates together with the identity policies for the workspace's
+//     Prometheus-compatible operations (Shareable), as IAM does: within
+//     one account either may allow (an Allow naming only the account
+//     needs the identity policies' Allow too), across accounts both must,
+//     an explicit Deny in either wins. Another account's workspace whose
+//     policy does not share the operation with the caller is authorized,
+//     and then looked up, in the caller's own account, where it is
+//     unknown; Operation.Account says which account the handler must look
+//     the workspace up in.
 //
 // Routing: Route maps a request to its AMP Operation (all 44 control-plane
 // operations of the amp API and the data-plane operations), whose Action
@@ -33,8 +45,10 @@
 // section and builds the authenticator and authorizer.
 //
 // The package does not own workspaces (it learns a workspace's owner
-// through MiddlewareOptions.AccountOf), resource-based policies, or IAM
-// itself: users, groups, roles and STS are out of scope. Nor does it own
+// through MiddlewareOptions.AccountOf and its resource policy through
+// MiddlewareOptions.ResourcePolicy, both kept by package workspace), or
+// IAM itself: users, groups, roles and STS are out of scope. Allowed, as
+// ListWorkspaces uses it, evaluates identity policies only. Nor does it own
 // signature verification (package sigv4) or the policy language (package
 // iam), which depend on nothing here. Package authtest holds the
 // conformance tests every Authenticator and Authorizer passes.

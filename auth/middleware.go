@@ -25,8 +25,15 @@ type MiddlewareOptions struct {
 	// or the workspace does not exist (ok false), the ARN is built with the
 	// caller's own account, so that a denial says nothing about whether the
 	// workspace exists; an allowed request then reaches the handler, which
-	// answers 404.
+	// answers 404. So it is too for another account's workspace that its
+	// resource policy does not share with the caller.
 	AccountOf func(ctx context.Context, workspaceID string) (account string, ok bool)
+	// ResourcePolicy returns a workspace's resource-based policy, which the
+	// Middleware evaluates with the caller's identity policies for the
+	// workspace's Prometheus-compatible operations (Shareable): within one
+	// account either may allow; across accounts both must; an explicit
+	// Deny in either wins. Nil: no resource policies.
+	ResourcePolicy ResourcePolicyFunc
 	// PassUnknownRoutes lets authenticated requests for routes outside the
 	// route table through to next without an authorization check, for next
 	// to answer 404 or 405. By default they are refused as AMP refuses
@@ -122,14 +129,8 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	account := p.AccountID
-	if op.WorkspaceID != "" && m.opts.AccountOf != nil {
-		if owner, ok := m.opts.AccountOf(ctx, op.WorkspaceID); ok {
-			account = owner
-		}
-	}
-	resource := op.Resource(m.opts.Region, account)
-	allowed, err := m.opts.Authorizer.Authorize(ctx, p, op.Action, resource)
+	d, err := m.authorize(ctx, p, op)
+	resource, allowed := d.resource, d.allowed
 	if err != nil {
 		m.opts.Logger.Error("Authorization failed", "principal", p.arn(), "action", op.Action, "resource", resource, "err", err)
 		m.refuse(w, failureOf(err), dataPlane)
@@ -142,6 +143,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.requests.WithLabelValues("allowed").Inc()
+	op.Account = d.account
 	ctx = context.WithValue(ctx, ctxKey{}, &ctxValue{principal: p, authorizer: m.opts.Authorizer, op: &op})
 	m.next.ServeHTTP(w, r.WithContext(ctx))
 }

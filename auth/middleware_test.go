@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/promspace/promspace/auth"
+	"github.com/promspace/promspace/auth/iam"
 )
 
 // concretePath fills a route pattern's parameters.
@@ -37,14 +38,30 @@ func TestIsolationMatrix(t *testing.T) {
 		"arn:aws:aps:us-east-1:111122223333:workspace/ws-a",
 		"arn:aws:aps:us-east-1:111122223333:rulegroupsnamespace/ws-a/*",
 		"arn:aws:aps:us-east-1:111122223333:anomalydetector/ws-a/*"]}]}`))
+	// mallory, of another account, has full access in hers; workspace A's
+	// resource policy shares everything with her account.
+	mallory := auth.Credential{AccessKeyID: "AKIDMALLORY", SecretAccessKey: "mallory-secret", AccountID: "444455556666", Name: "mallory"}
+	full, _ := auth.Preset(auth.PresetFullAccess)
+	az.Attach(mallory.Principal().ARN, full)
+	shared, err := iam.ParseResourcePolicy([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+		"Principal":{"AWS":"444455556666"},"Action":"aps:*","Resource":"*"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	owners := map[string]string{"ws-a": testAccount, "ws-b": testAccount}
 	srv, seen := newServer(t, auth.MiddlewareOptions{
-		Authenticator: newVerifier(t, signingTime, bob),
+		Authenticator: newVerifier(t, signingTime, bob, mallory),
 		Authorizer:    az,
 		Region:        testRegion,
 		AccountOf: func(_ context.Context, id string) (string, bool) {
 			a, ok := owners[id]
 			return a, ok
+		},
+		ResourcePolicy: func(_ context.Context, id string) (*iam.ResourcePolicy, error) {
+			if id == "ws-a" {
+				return shared, nil
+			}
+			return nil, nil
 		},
 	})
 	sign := sdkSign(bob, signOpts{})
@@ -98,6 +115,32 @@ func TestIsolationMatrix(t *testing.T) {
 			if got := seen.last(t); got.op.Name != r.Operation || got.principal.Name != "bob" {
 				t.Fatalf("handler saw %s as %+v", got.op.Name, got.principal)
 			}
+
+			// Cross-account column: mallory reaches workspace A's
+			// Prometheus-compatible operations through its resource
+			// policy; for every other operation A stays unknown to her
+			// (authorized in her own account, for the handler to answer
+			// 404) or, named by its ARN, refused.
+			req = newRequest(t, r.Method, srv.URL+pathA, body)
+			if err := sdkSign(mallory, signOpts{})(req); err != nil {
+				t.Fatal(err)
+			}
+			before = seen.count()
+			_, ref = send(t, srv.Client(), req)
+			switch {
+			case strings.HasPrefix(r.Pattern, "/tags/"):
+				if ref.status != http.StatusForbidden || seen.count() != before {
+					t.Fatalf("mallory on A's ARN: %d %s", ref.status, ref.message)
+				}
+			case r.DataPlane:
+				if ref.status != http.StatusOK || seen.last(t).op.Account != testAccount {
+					t.Fatalf("mallory on shared A: %d %s", ref.status, ref.message)
+				}
+			default:
+				if ref.status != http.StatusOK || seen.last(t).op.Account != "444455556666" {
+					t.Fatalf("mallory on A's control plane: %d %s, looked up in %s", ref.status, ref.message, seen.last(t).op.Account)
+				}
+			}
 		})
 	}
 	// 30 control-plane routes on a workspace, the 3 tag routes, 29
@@ -140,14 +183,19 @@ func TestMiddlewareAccountOf(t *testing.T) {
 	if ref := get("/workspaces/ws-mine/api/v1/query?query=up"); ref.status != 200 {
 		t.Fatalf("own workspace: %d %s", ref.status, ref.message)
 	}
-	// Another account's workspace: full access in one's own account grants nothing there.
-	ref := get("/workspaces/ws-theirs/api/v1/query?query=up")
-	if ref.status != 403 || !strings.HasSuffix(ref.message, "on resource: arn:aws:aps:us-east-1:444455556666:workspace/ws-theirs") {
+	// Another account's workspace that its resource policy does not share:
+	// as unknown as a missing one, authorized in the caller's account, and
+	// looked up there by the handler, which answers 404.
+	before := seen.count()
+	if ref := get("/workspaces/ws-theirs/api/v1/query?query=up"); ref.status != 200 || seen.count() != before+1 {
 		t.Fatalf("other account: %d %s", ref.status, ref.message)
+	}
+	if got := seen.last(t).op.Account; got != testAccount {
+		t.Fatalf("other account's workspace looked up in %s", got)
 	}
 	// A workspace that does not exist is authorized in the caller's account and
 	// reaches the handler, which answers 404.
-	before := seen.count()
+	before = seen.count()
 	if ref := get("/workspaces/ws-none"); ref.status != 200 || seen.count() != before+1 {
 		t.Fatalf("missing workspace: %d %s", ref.status, ref.message)
 	}

@@ -24,6 +24,11 @@ type Operation struct {
 	ScraperID           string
 	// ResourceARN is the ARN in the path of the tag operations.
 	ResourceARN string
+	// Account is the account whose resource the Middleware authorized the
+	// request on (OperationFrom): the workspace's owner for another
+	// account's workspace shared with the caller by its resource policy,
+	// else the caller's own. Handlers look the workspace up in it.
+	Account string
 
 	resource resourceKind
 }
