@@ -26,6 +26,13 @@
 // directory and bucket comes back with every workspace, its settings and
 // its data.
 //
+// A workspace's resource policy (PutResourcePolicy, DescribeResourcePolicy,
+// DeleteResourcePolicy, with revision ids and their conflicts) is one JSON
+// object in its part of the bucket, read at its first use and kept; the
+// registry stores the document as given, and ResourcePolicyOf and
+// AccountOf tell access control (package auth) what to evaluate. The
+// policy language and its evaluation are not this package's.
+//
 // NewHandler serves AMP's control-plane REST-JSON routes exactly as the AWS
 // SDK's amp client calls them. The package does not own the data plane
 // (/workspaces/{id}/api/v1/...), quota enforcement, rules or access
@@ -34,7 +41,7 @@
 // The Registry's files split its concerns: registry.go (open, close, save),
 // registry_read.go (lookup, Resolve), registry_tsdb.go (the TSDB and
 // metadata flush), registry_create.go, registry_list.go,
-// registry_alias.go, registry_delete.go, registry_tags.go and
-// registry_config.go; component.go and storage.go are the seams other
+// registry_alias.go, registry_delete.go, registry_tags.go,
+// registry_config.go and registry_policy.go; component.go and storage.go are the seams other
 // packages use.
 package workspace

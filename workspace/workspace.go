@@ -65,6 +65,8 @@ type Workspace struct {
 	removed bool
 	// configMtx serializes configuration updates.
 	configMtx sync.Mutex
+	// policy is the resource policy (registry_policy.go).
+	policy policyState
 
 	// instMtx guards components and instances: instances[i] is the open
 	// instance of components[i], the Registry's, and grows as they open.
