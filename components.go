@@ -42,6 +42,9 @@ func (s *Service) components() []workspace.Component {
 			}
 			return ingestInstance{s.ingest.Open(ingest.Target{ID: w.ID(), Appendable: w, Metadata: w.Metadata(), Pipeline: stages})}, nil
 		}),
+		// The alert manager before the rules manager, which sends to it
+		// and so closes first.
+		s.alertmanagers.Component(),
 		s.rules.Component(),
 		workspace.NewComponent(queryComponent, func(_ context.Context, w *workspace.Workspace) (workspace.Instance, error) {
 			src := query.Source{ID: w.ID(), Queryable: w, Exemplars: w, Metadata: w.Metadata()}

@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+	promrules "github.com/prometheus/prometheus/rules"
 	"github.com/thanos-io/objstore"
 
+	"github.com/promspace/promspace/alertmanager"
 	"github.com/promspace/promspace/auth"
 	"github.com/promspace/promspace/dedupe"
 	"github.com/promspace/promspace/ingest"
@@ -60,6 +63,10 @@ type Options struct {
 	Quota     quota.Options
 	Dedupe    dedupe.Options
 	Rules     rules.Options
+	// Alertmanager configures every workspace's alert manager (package
+	// alertmanager): receivers allowed, the SNS endpoint, forwarding URLs.
+	// Its ExternalURL defaults to PublicURL.
+	Alertmanager alertmanager.Options
 	// Shipper ships every workspace's blocks to Bucket and restores them
 	// on an empty DataDir (see package shipper). It is off without a
 	// Bucket (or Workspace.Bucket) of one's own.
@@ -77,16 +84,17 @@ type Options struct {
 // Service is a local AMP: the control plane of every workspace and each
 // workspace's data plane, served as one http.Handler.
 type Service struct {
-	logger   *slog.Logger
-	registry *workspace.Registry
-	ingest   *ingest.Handler
-	query    *query.API
-	quotas   *quota.Quotas
-	meters   *quota.Meters
-	trackers *dedupe.Trackers
-	rules    *rules.Managers
-	shipper  *shipper.Shipper
-	handler  http.Handler
+	logger        *slog.Logger
+	registry      *workspace.Registry
+	ingest        *ingest.Handler
+	query         *query.API
+	quotas        *quota.Quotas
+	meters        *quota.Meters
+	trackers      *dedupe.Trackers
+	rules         *rules.Managers
+	alertmanagers *alertmanager.Alertmanagers
+	shipper       *shipper.Shipper
+	handler       http.Handler
 }
 
 // New opens the registry under opts.DataDir, reopening every workspace
@@ -156,6 +164,20 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if rulesOpts.Engine == nil {
 		rulesOpts.Engine = s.query.Engine()
 	}
+	amOpts := opts.Alertmanager
+	amOpts.Logger = logger.With("component", "alertmanager")
+	if amOpts.ExternalURL == "" {
+		amOpts.ExternalURL = strings.TrimSuffix(opts.PublicURL, "/")
+	}
+	s.alertmanagers = alertmanager.New(amOpts)
+	if rulesOpts.Notify == nil {
+		// A workspace's alerts go to its own alert manager.
+		rulesOpts.Notify = func(ctx context.Context, w *workspace.Workspace, expr string, alerts []*promrules.Alert) {
+			if am, ok := workspace.InstanceOf[*alertmanager.Instance](w, alertmanager.ComponentName); ok {
+				am.Send(ctx, expr, alerts)
+			}
+		}
+	}
 	s.rules = rules.New(rulesOpts)
 	shipperOpts := opts.Shipper
 	shipperOpts.Logger = logger.With("component", "shipper")
@@ -194,6 +216,9 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	// workspace's rules manager.
 	mux.HandleFunc("/workspaces/{workspaceId}/rulegroupsnamespaces", s.serveView(rules.ComponentName))
 	mux.HandleFunc("/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", s.serveView(rules.ComponentName))
+	// Alert manager definitions (AMP's control plane) and the Alertmanager
+	// v2 API, served by each workspace's alert manager.
+	mux.HandleFunc("/workspaces/{workspaceId}/alertmanager/", s.serveView(alertmanager.ComponentName))
 	mux.Handle("/", workspace.NewHandler(registry, workspace.HandlerOptions{
 		PublicURL: opts.PublicURL,
 		Account:   s.account,
