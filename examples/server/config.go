@@ -37,8 +37,9 @@ import (
 //	    account_id: "111122223333"
 //	    policy: AmazonPrometheusQueryAccess
 //
-// and where HA dedupe elects its leaders (see haTrackerConfig), and the
-// quotas of the workspaces (see limitsConfig).
+// and where HA dedupe elects its leaders (see haTrackerConfig), the
+// quotas of the workspaces (see limitsConfig) and their alert managers
+// (see alertmanagerConfig).
 type config struct {
 	*auth.Config `yaml:",inline"`
 	HATracker    haTrackerConfig `yaml:"ha_tracker,omitempty"`
@@ -46,6 +47,9 @@ type config struct {
 	// Overrides are the limits of one workspace, by id or alias, over
 	// Limits.
 	Overrides map[string]limitsConfig `yaml:"overrides,omitempty"`
+	// Alertmanager configures the workspaces' alert managers (see
+	// alertmanagerConfig).
+	Alertmanager alertmanagerConfig `yaml:"alertmanager,omitempty"`
 }
 
 // loadConfig reads the file at path; an empty path is an empty config.
@@ -65,7 +69,8 @@ func loadConfig(path string) (config, error) {
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
 		return config{}, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := errors.Join(c.Config.Validate(), c.HATracker.validate(), c.validateLimits()); err != nil {
+	_, amErr := c.Alertmanager.options(nil)
+	if err := errors.Join(c.Config.Validate(), c.HATracker.validate(), c.validateLimits(), amErr); err != nil {
 		return config{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil

@@ -58,6 +58,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, started chan<- st
 	region := fs.String("region", "", "region in workspace ARNs and SigV4 signatures (default: the config's, else us-east-1)")
 	account := fs.String("account-id", "", "account of the default workspace (default: the account of the config's identities when they share one, else 000000000000)")
 	alias := fs.String("default-workspace", "default", "alias of the workspace created on first start")
+	var forwardURLs urlsFlag
+	fs.Var(&forwardURLs, "alertmanager.url", "external Alertmanager that also gets every workspace's alerts, as Prometheus' --alertmanager.url; repeatable or comma-separated")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for requests in flight on shutdown before cancelling them, and then for the workspaces to close")
 	logConf := &promslog.Config{Level: promslog.NewLevel(), Format: promslog.NewFormat(), Writer: stderr}
 	_ = logConf.Format.Set("logfmt") // promslog's default, named so that -h shows it
@@ -127,6 +129,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, started chan<- st
 	opts.Quota.Limits, opts.Quota.Overrides = &limits, overrides.limits
 	if len(conf.Overrides) > 0 {
 		logger.Info("Workspace limits overridden by the config", "workspaces", len(conf.Overrides))
+	}
+	if opts.Alertmanager, err = conf.Alertmanager.options(forwardURLs); err != nil {
+		return err
+	}
+	if len(opts.Alertmanager.ForwardURLs) > 0 {
+		logger.Info("Alerts are forwarded to external Alertmanagers", "urls", strings.Join(append(conf.Alertmanager.ForwardURLs, forwardURLs...), ","))
 	}
 	haKV, closeHAKV, err := conf.HATracker.open(ctx)
 	if err != nil {
