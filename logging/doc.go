@@ -26,8 +26,11 @@
 //     of the workspace vends its failures: the rules manager tees its
 //     logger into it (rules.Options.VendedLog), so that a rule that fails
 //     to evaluate is vended as AMP's ruler record, with the rule's name,
-//     group and namespace; the alert manager does the same with
-//     ComponentAlertManager, finding the instance with workspace.InstanceOf.
+//     group and namespace. ByWorkspace does the same for a logger shared
+//     by all workspaces whose records carry a "workspace" attribute: the
+//     Service tees the alert manager's logger into it, so that a
+//     notification its receiver refuses is vended as an alertmanager
+//     record.
 //   - Instance.ObserveQuery, query.Source.OnQueryRecord: a query whose
 //     samples processed are over qspThreshold is vended with its
 //     expression, samples processed, duration and time range.

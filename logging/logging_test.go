@@ -178,3 +178,26 @@ func TestFileName(t *testing.T) {
 		}
 	}
 }
+
+func TestByWorkspace(t *testing.T) {
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	_, in, id := open(t, dir, logs)
+	if _, err := in.Create(context.Background(), logging.CreateInput{LogGroupARN: groupARN}); err != nil {
+		t.Fatal(err)
+	}
+	shared := slog.New(logging.ByWorkspace(logging.ComponentAlertManager, func(ws string) *logging.Instance {
+		if ws == id {
+			return in
+		}
+		return nil
+	}))
+	shared.Error("no workspace")
+	shared.With("workspace", "ws-other").Error("another workspace")
+	shared.With("workspace", id).Info("not a failure")
+	shared.With("workspace", id).With("component", "dispatcher").Error("Notify for alerts failed", "num_alerts", 1)
+	recs := records(t, logs)
+	if len(recs) != 1 || recs[0].Component != "alertmanager" || recs[0].Message["log"] != "Notify for alerts failed, num_alerts=1" {
+		t.Fatalf("records %+v", recs)
+	}
+}
