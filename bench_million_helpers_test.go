@@ -1,0 +1,249 @@
+package promspace_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/golang/snappy"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/prompb"
+	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
+	"github.com/prometheus/prometheus/tsdb/record"
+	"github.com/prometheus/prometheus/tsdb/wlog"
+)
+
+var benchCredential = aws.Credentials{AccessKeyID: "AKIDBENCHWRITER", SecretAccessKey: "bench-writer-secret"}
+
+// ingestRounds encodes the requests of BenchmarkIngest's rounds: series
+// of 10 labels, those of an HA pair's leader, 2,000 a request.
+type ingestRounds struct {
+	series int
+	v2     bool
+	// gen is the generation the labels are of; labels[i] the series'.
+	gen    int
+	labels []labels.Labels
+}
+
+func newIngestRounds(series int, v2 bool) *ingestRounds {
+	return &ingestRounds{series: series, v2: v2, gen: -1}
+}
+
+// seriesLabels returns series n of generation g: a generation renames
+// every pod, so its series are all new.
+func seriesLabels(n, g int) labels.Labels {
+	return labels.FromStrings(
+		"__name__", fmt.Sprintf("container_resource_usage_%d_total", n%100),
+		"__replica__", "replica-1",
+		"cluster", "prod-eu-west-1",
+		"container", fmt.Sprintf("app-%d", n%7),
+		"instance", fmt.Sprintf("10.%d.%d.%d:9100", n/65536%256, n/256%256, n%256),
+		"job", "kubernetes-pods",
+		"namespace", fmt.Sprintf("team-%d", n%13),
+		"node", fmt.Sprintf("ip-10-0-%d-%d.eu-west-1.compute.internal", n%50, n%31),
+		"pod", fmt.Sprintf("app-%d-7d9f8c6b5-%07d-g%d", n%7, n, g),
+		"zone", fmt.Sprintf("eu-west-1%c", 'a'+n%3),
+	)
+}
+
+// encode returns the snappy-compressed requests of a round of generation
+// g, every sample at ts.
+func (r *ingestRounds) encode(b *testing.B, g int, ts int64, round int) [][]byte {
+	if g != r.gen {
+		r.labels = make([]labels.Labels, r.series)
+		for n := range r.labels {
+			r.labels[n] = seriesLabels(n, g)
+		}
+		r.gen = g
+	}
+	var bodies [][]byte
+	var raw []byte
+	var err error
+	for from := 0; from < r.series; from += ingestSamplesPerReq {
+		to := min(from+ingestSamplesPerReq, r.series)
+		if r.v2 {
+			raw, err = r.encodeV2(from, to, ts, round)
+		} else {
+			raw, err = r.encodeV1(from, to, ts, round)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		bodies = append(bodies, snappy.Encode(nil, raw))
+	}
+	return bodies
+}
+
+func (r *ingestRounds) encodeV1(from, to int, ts int64, round int) ([]byte, error) {
+	req := prompb.WriteRequest{Timeseries: make([]prompb.TimeSeries, 0, to-from)}
+	for n := from; n < to; n++ {
+		ls := make([]prompb.Label, 0, r.labels[n].Len())
+		r.labels[n].Range(func(l labels.Label) { ls = append(ls, prompb.Label{Name: l.Name, Value: l.Value}) })
+		req.Timeseries = append(req.Timeseries, prompb.TimeSeries{Labels: ls, Samples: []prompb.Sample{{Timestamp: ts, Value: float64(round*(n%1000)) + 0.5}}})
+	}
+	return req.Marshal()
+}
+
+func (r *ingestRounds) encodeV2(from, to int, ts int64, round int) ([]byte, error) {
+	st := writev2.NewSymbolTable()
+	req := writev2.Request{Timeseries: make([]writev2.TimeSeries, 0, to-from)}
+	help := st.Symbolize("Resource usage of the container.")
+	for n := from; n < to; n++ {
+		req.Timeseries = append(req.Timeseries, writev2.TimeSeries{
+			LabelsRefs: st.SymbolizeLabels(r.labels[n], nil),
+			Samples:    []writev2.Sample{{Timestamp: ts, Value: float64(round*(n%1000)) + 0.5}},
+			Metadata:   writev2.Metadata{Type: writev2.Metadata_METRIC_TYPE_COUNTER, HelpRef: help},
+		})
+	}
+	req.Symbols = st.Symbols()
+	return req.Marshal()
+}
+
+// remoteWrite returns a remote-write request of body, as Prometheus sends
+// it.
+func remoteWrite(url string, body []byte, v2 bool) *http.Request {
+	r, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		panic(err)
+	}
+	r.Header.Set("Content-Encoding", "snappy")
+	r.Header.Set("User-Agent", "Prometheus/3.8.0")
+	if v2 {
+		r.Header.Set("Content-Type", "application/x-protobuf;proto=io.prometheus.write.v2.Request")
+		r.Header.Set("X-Prometheus-Remote-Write-Version", "2.0.0")
+	} else {
+		r.Header.Set("Content-Type", "application/x-protobuf")
+		r.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
+	}
+	return r
+}
+
+var benchSigner = v4.NewSigner()
+
+// signedRemoteWrite is remoteWrite signed with SigV4 for aps, as
+// Prometheus' sigv4 block signs it.
+func signedRemoteWrite(b *testing.B, url string, body []byte, v2 bool) *http.Request {
+	r := remoteWrite(url, body, v2)
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+	r.Header.Set("X-Amz-Content-Sha256", hash)
+	if err := benchSigner.SignHTTP(context.Background(), benchCredential, r, hash, "aps", "us-east-1", time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+// cpuTime is the user and system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// heapInUse returns the bytes of live heap objects. Two collections empty
+// the sync.Pools (and their victim caches) of earlier runs too.
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+func dirSize(b *testing.B, dir string) int64 {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err == nil {
+			n += info.Size()
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+// benchWriter is a ResponseWriter that keeps the status and the start of
+// the body.
+type benchWriter struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (w *benchWriter) reset() {
+	if w.header == nil {
+		w.header = http.Header{}
+	}
+	clear(w.header)
+	w.status, w.body = 0, w.body[:0]
+}
+
+func (w *benchWriter) Header() http.Header { return w.header }
+
+func (w *benchWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if len(w.body) < 512 {
+		w.body = append(w.body, b[:min(len(b), 512-len(w.body))]...)
+	}
+	return len(b), nil
+}
+
+func (w *benchWriter) WriteHeader(code int) { w.status = code }
+
+var _ io.Writer = (*benchWriter)(nil)
+
+// logWAL logs the records in the WAL under dir: their number and
+// decompressed bytes by type.
+func logWAL(b *testing.B, name, dir string) {
+	sr, err := wlog.NewSegmentsReader(filepath.Join(dir, "wal"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sr.Close()
+	r := wlog.NewReader(sr)
+	counts := map[record.Type]int{}
+	sizes := map[record.Type]int{}
+	var dec record.Decoder
+	for r.Next() {
+		rec := r.Record()
+		t := dec.Type(rec)
+		counts[t]++
+		sizes[t] += len(rec)
+	}
+	b.Logf("%s: records %v sizes %v err %v", name, counts, sizes, r.Err())
+}
+
+func writeHeapProfile(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
+	}
+}

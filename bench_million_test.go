@@ -1,0 +1,265 @@
+package promspace_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"testing"
+	"time"
+
+	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage/remote"
+	"github.com/prometheus/prometheus/tsdb"
+
+	"github.com/promspace/promspace"
+	"github.com/promspace/promspace/auth"
+	"github.com/promspace/promspace/quota"
+	"github.com/promspace/promspace/workspace"
+)
+
+var (
+	benchMillion     = flag.Bool("promspace.million", false, "run BenchmarkIngest's cases of 1,000,000 series too")
+	benchHeapProfile = flag.String("promspace.heapprofile", "", "write a heap profile to this file after promspace's warm-up in BenchmarkIngest")
+	benchWAL         = flag.String("promspace.wal-compression", "", "WAL compression of both sides' TSDBs in BenchmarkIngest: snappy (the default), zstd or none")
+)
+
+const (
+	ingestSamplesPerReq = 2000 // Prometheus' max_samples_per_send
+	ingestScrapeMs      = 15_000
+)
+
+// BenchmarkIngest measures remote write through the whole service, every
+// check on: SigV4 verification of a credential whose policy allows
+// aps:RemoteWrite, HA dedupe (every series carries cluster and
+// __replica__, the leader's, which the tracker strips), and every quota
+// (ingestion rate and burst set high enough to refuse nothing, the active
+// series limits per workspace and per metric, two label-set limits that
+// the series match, the label limits). Prometheus' own receiver,
+// remote.NewWriteHandler, gets the same bodies (unsigned) into a TSDB with
+// the workspace's options (workspace.DefaultTSDBOptions, AMP's 60 s
+// out-of-order window, exemplar storage). Series have 10 labels, requests
+// 2,000 samples, one per series.
+//
+// Each b.N is one round: every series once through each side, one side
+// after the other, in an order that alternates; the timestamps advance by
+// a scrape interval every round. steady has every series in both heads
+// before timing (the steady state); create sends series never seen before
+// in every round. It reports, for each side, samples per CPU-second
+// (getrusage of the whole process around each side's round, so garbage
+// collection and the TSDB's goroutines count), allocations per sample,
+// and heap in use per series after the warm-up (steady: the heap the
+// side's series, heads and caches added), and the ratios promspace /
+// Prometheus (ratio: samples per CPU-second; alloc-ratio: Prometheus'
+// allocations / promspace's). Profiles tell the sides apart by the pprof
+// label side=promspace or side=prometheus.
+//
+// The cases of 1,000,000 series run only with -promspace.million:
+//
+//	go test -run '^$' -bench 'BenchmarkIngest/series=100000' -benchtime 10x .
+//	go test -run '^$' -bench 'BenchmarkIngest/series=1000000/steady' -benchtime 4x -timeout 1h . -promspace.million
+func BenchmarkIngest(b *testing.B) {
+	for _, series := range []int{100_000, 1_000_000} {
+		for _, mode := range []string{"steady", "create"} {
+			for _, proto := range []string{"v1", "v2"} {
+				b.Run(fmt.Sprintf("series=%d/%s/%s", series, mode, proto), func(b *testing.B) {
+					if series > 100_000 && !*benchMillion {
+						b.Skip("1,000,000 series only with -promspace.million")
+					}
+					benchIngest(b, series, mode == "create", proto == "v2")
+				})
+			}
+		}
+	}
+}
+
+// ingestSide is one receiver of the benchmark.
+type ingestSide struct {
+	name    string
+	handler http.Handler
+	db      *tsdb.DB
+	// request makes the request of a body.
+	request func(body []byte) *http.Request
+
+	cpu    time.Duration
+	allocs uint64
+	heap   float64 // bytes per series after the warm-up
+}
+
+func benchIngest(b *testing.B, series int, create, v2 bool) {
+	ctx := context.Background()
+
+	ours, w := newBenchService(b, series, create)
+	defer ours.Close() // before the next run measures its heap
+	promDB, err := tsdb.Open(b.TempDir(), nil, nil, benchPromTSDBOptions(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer promDB.Close()
+	prom := remote.NewWriteHandler(slog.New(slog.DiscardHandler), prometheus.NewRegistry(), promDB,
+		remoteapi.MessageTypes{remoteapi.WriteV1MessageType, remoteapi.WriteV2MessageType}, false, false)
+
+	url := "http://127.0.0.1/workspaces/" + w.ID() + "/api/v1/remote_write"
+	sides := [2]*ingestSide{
+		{name: "promspace", handler: ours, db: w.DB(), request: func(body []byte) *http.Request { return signedRemoteWrite(b, url, body, v2) }},
+		{name: "prometheus", handler: prom, db: promDB, request: func(body []byte) *http.Request { return remoteWrite(url, body, v2) }},
+	}
+	gen := newIngestRounds(series, v2)
+	base := time.Now().Add(-30 * time.Minute).UnixMilli()
+	round := 0
+	bodiesOf := func() [][]byte {
+		g := 0
+		if create {
+			g = round
+		}
+		bodies := gen.encode(b, g, base+int64(round)*ingestScrapeMs, round)
+		round++
+		return bodies
+	}
+	var wr benchWriter
+	// send sends a round's bodies to s and returns the CPU time it took.
+	send := func(s *ingestSide, reqs []*http.Request, phase string) time.Duration {
+		var d time.Duration
+		pprof.Do(ctx, pprof.Labels("side", s.name+phase), func(context.Context) {
+			start := cpuTime()
+			for _, r := range reqs {
+				wr.reset()
+				s.handler.ServeHTTP(&wr, r)
+				if wr.status != http.StatusNoContent {
+					b.Fatalf("%s answered %d: %s", s.name, wr.status, wr.body)
+				}
+			}
+			d = cpuTime() - start
+		})
+		return d
+	}
+	requests := func(s *ingestSide, bodies [][]byte) []*http.Request {
+		reqs := make([]*http.Request, len(bodies))
+		for i, body := range bodies {
+			reqs[i] = s.request(body)
+		}
+		return reqs
+	}
+
+	// The warm-up: each side on its own creates the series (in steady
+	// state) and takes a round of them again; then what its heap grew by
+	// since the bodies were encoded is measured.
+	warm := [2][][]byte{bodiesOf(), bodiesOf()}
+	heapBefore := heapInUse()
+	for _, s := range sides {
+		for _, bodies := range warm {
+			send(s, requests(s, bodies), "-warm")
+		}
+		h := heapInUse()
+		s.heap = (float64(h) - float64(heapBefore)) / float64(series)
+		if *benchHeapProfile != "" && s.name == "promspace" {
+			writeHeapProfile(b, *benchHeapProfile)
+		}
+		heapBefore = h
+	}
+	warm = [2][][]byte{}
+
+	var ms runtime.MemStats
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		bodies := bodiesOf()
+		reqs := [2][]*http.Request{requests(sides[0], bodies), requests(sides[1], bodies)}
+		b.StartTimer()
+		for _, k := range [2]int{i % 2, 1 - i%2} {
+			runtime.ReadMemStats(&ms)
+			mallocs := ms.Mallocs
+			sides[k].cpu += send(sides[k], reqs[k], "")
+			runtime.ReadMemStats(&ms)
+			sides[k].allocs += ms.Mallocs - mallocs
+		}
+	}
+	b.StopTimer()
+
+	samples := float64(b.N * series)
+	rate := [2]float64{}
+	for k, s := range sides {
+		rate[k] = samples / s.cpu.Seconds()
+		b.ReportMetric(rate[k], s.name+"-samples/cpu-s")
+		b.ReportMetric(float64(s.allocs)/samples, s.name+"-allocs/sample")
+		b.ReportMetric(s.heap, s.name+"-heap-B/series")
+		b.ReportMetric(float64(dirSize(b, filepath.Join(s.db.Dir(), "wal"))+dirSize(b, filepath.Join(s.db.Dir(), "chunks_head")))/(samples+2*float64(series)), s.name+"-wal-B/sample")
+	}
+	for _, s := range sides {
+		logWAL(b, s.name, s.db.Dir())
+	}
+	b.ReportMetric(rate[0]/rate[1], "ratio")
+	b.ReportMetric(float64(sides[1].allocs)/float64(max(sides[0].allocs, 1)), "alloc-ratio")
+}
+
+// newBenchService starts a service whose default workspace has every
+// limit on and SigV4 for benchCredential, with AMP's active series limits
+// (room for a million) or, to create series round after round, higher.
+func newBenchService(b *testing.B, series int, create bool) (*promspace.Service, *workspace.Workspace) {
+	ctx := context.Background()
+	conf, err := auth.ParseConfig([]byte(fmt.Sprintf(`
+region: us-east-1
+credentials:
+  - access_key_id: %s
+    secret_access_key: %s
+    account_id: "000000000000"
+    name: writer
+    policy: AmazonPrometheusRemoteWriteAccess
+`, benchCredential.AccessKeyID, benchCredential.SecretAccessKey)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	authn, authz, err := conf.Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := quota.DefaultLimits()
+	l.IngestionRate, l.IngestionBurst = 1e12, 1e12
+	if create { // every round adds series
+		l.MaxActiveSeries, l.MaxActiveSeriesPerMetric = 100_000_000, 100_000_000
+	}
+	opts := promspace.Options{
+		DataDir:       b.TempDir(),
+		Authenticator: authn,
+		Authorizer:    authz,
+	}
+	opts.Quota.Limits = &l
+	opts.Rules.ManualEvaluation = true
+	opts.Workspace.WALCompression = *benchWAL
+	svc, err := promspace.New(ctx, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := svc.EnsureWorkspace(ctx, "default")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := svc.Registry().UpdateConfiguration(ctx, workspace.UpdateConfigurationInput{ID: w.ID(), LimitsPerLabelSet: []workspace.LabelSetLimit{
+		{LabelSet: labels.FromStrings("zone", "eu-west-1a"), MaxSeries: 2 * int64(series)},
+		{LabelSet: labels.FromStrings("job", "kubernetes-pods", "namespace", "team-1"), MaxSeries: 2 * int64(series)},
+	}}); err != nil {
+		b.Fatal(err)
+	}
+	return svc, w
+}
+
+// benchPromTSDBOptions are the options of the workspace's TSDB, for
+// Prometheus' side.
+func benchPromTSDBOptions() *tsdb.Options {
+	opts := workspace.DefaultTSDBOptions()
+	if *benchWAL != "" {
+		opts.WALCompression = *benchWAL
+	}
+	opts.RetentionDuration = workspace.DefaultRetention.Milliseconds()
+	opts.MaxBlockDuration = (workspace.DefaultRetention / 10).Milliseconds()
+	opts.OutOfOrderTimeWindow = workspace.DefaultOutOfOrderTimeWindow.Milliseconds()
+	opts.EnableExemplarStorage = true
+	opts.MaxExemplars = workspace.DefaultMaxExemplars
+	return opts
+}
