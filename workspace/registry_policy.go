@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -49,23 +50,30 @@ type ResourcePolicy struct {
 }
 
 // policyState is a workspace's resource policy as last read or written:
-// read from the bucket at its first use, then kept.
+// read from the bucket at its first use, then kept. mtx serializes loads
+// and changes; once loaded, access control reads policy without it. A
+// stored *ResourcePolicy is never modified.
 type policyState struct {
 	mtx    sync.Mutex
-	loaded bool
-	policy *ResourcePolicy
+	loaded atomic.Bool
+	policy atomic.Pointer[ResourcePolicy]
 }
 
-// current returns w's policy, reading it from the bucket the first time.
-// Called with w.policy.mtx held.
+func (ps *policyState) set(p *ResourcePolicy) {
+	ps.policy.Store(p)
+	ps.loaded.Store(true)
+}
+
+// currentPolicy returns w's policy, reading it from the bucket the first
+// time. Called with w.policy.mtx held.
 func (w *Workspace) currentPolicy(ctx context.Context) (*ResourcePolicy, error) {
 	ps := &w.policy
-	if ps.loaded {
-		return ps.policy, nil
+	if ps.loaded.Load() {
+		return ps.policy.Load(), nil
 	}
 	r, err := w.bucket.Get(ctx, policyObject)
 	if w.bucket.IsObjNotFoundErr(err) {
-		ps.loaded = true
+		ps.set(nil)
 		return nil, nil
 	}
 	if err != nil {
@@ -80,8 +88,8 @@ func (w *Workspace) currentPolicy(ctx context.Context) (*ResourcePolicy, error) 
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("resource policy of workspace %s: %w", w.id, err)
 	}
-	ps.policy, ps.loaded = &p, true
-	return ps.policy, nil
+	ps.set(&p)
+	return &p, nil
 }
 
 // policyWorkspace returns the workspace id of account whose policy may
@@ -146,7 +154,7 @@ func (r *Registry) PutResourcePolicy(ctx context.Context, account, id string, in
 	if err := w.bucket.Upload(context.WithoutCancel(ctx), policyObject, bytes.NewReader(b)); err != nil {
 		return nil, "", fmt.Errorf("store resource policy of workspace %s: %w", id, err)
 	}
-	w.policy.policy = p
+	w.policy.set(p)
 	out := *p
 	return &out, status, nil
 }
@@ -193,13 +201,14 @@ func (r *Registry) DeleteResourcePolicy(ctx context.Context, account, id, revisi
 	if err := w.bucket.Delete(context.WithoutCancel(ctx), policyObject); err != nil && !w.bucket.IsObjNotFoundErr(err) {
 		return fmt.Errorf("delete resource policy of workspace %s: %w", id, err)
 	}
-	w.policy.policy = nil
+	w.policy.set(nil)
 	return nil
 }
 
 // ResourcePolicyOf returns the resource policy of workspace id, in any
 // account, nil if it has none or there is no such workspace: what access
-// control evaluates.
+// control evaluates, on every request, without a lock once the policy is
+// loaded. The caller must not modify it.
 func (r *Registry) ResourcePolicyOf(ctx context.Context, id string) (*ResourcePolicy, error) {
 	w, err := r.lookup(id)
 	if err != nil {
@@ -208,14 +217,12 @@ func (r *Registry) ResourcePolicyOf(ctx context.Context, id string) (*ResourcePo
 		}
 		return nil, err
 	}
+	if w.policy.loaded.Load() {
+		return w.policy.policy.Load(), nil
+	}
 	w.policy.mtx.Lock()
 	defer w.policy.mtx.Unlock()
-	p, err := w.currentPolicy(ctx)
-	if p == nil || err != nil {
-		return nil, err
-	}
-	out := *p
-	return &out, nil
+	return w.currentPolicy(ctx)
 }
 
 // AccountOf returns the account that owns workspace id, false if there is
