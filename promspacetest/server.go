@@ -2,7 +2,7 @@
 // a loopback port with one workspace in t.TempDir(), and offers helpers to
 // write to it over real remote write and assert on it with PromQL, and to
 // load rules files, evaluate them at chosen times and assert which alerts
-// fire.
+// fire and which notifications the workspace's alert manager sends.
 //
 //	srv := promspacetest.NewServer(t)
 //	srv.PushGatherer(t, registry)
@@ -11,6 +11,8 @@
 //	srv.EvalRules(t, now)
 //	srv.EvalRules(t, now.Add(5*time.Minute))
 //	srv.AssertFiring(t, promspacetest.Alert{Labels: ..., Annotations: ...})
+//	srv.LoadAlertmanagerConfig(t, "")  // routes every alert to the harness's receiver
+//	srv.WaitNotifications(t, 1)        // what reached it, through the workspace's alert manager
 //
 // Everything is torn down by t.Cleanup.
 package promspacetest
@@ -18,6 +20,7 @@ package promspacetest
 import (
 	"context"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/api"
@@ -43,6 +46,9 @@ type Server struct {
 	Service *promspace.Service
 
 	api v1.API
+	// hook is the receiver of LoadAlertmanagerConfig, started with it.
+	receiverMtx sync.Mutex
+	hook        *receiver
 }
 
 // Option changes the options NewServer starts the service with.
