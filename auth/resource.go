@@ -88,6 +88,7 @@ func (m *middleware) authorize(ctx context.Context, p *Principal, op Operation) 
 			owner = o
 		}
 	}
+	d := decision{resource: op.Resource(m.opts.Region, owner), account: owner}
 	rd, direct := iam.ImplicitDeny, false
 	if op.WorkspaceID != "" && m.opts.ResourcePolicy != nil && Shareable(op.Action) {
 		pol, err := m.opts.ResourcePolicy(ctx, op.WorkspaceID)
@@ -95,10 +96,9 @@ func (m *middleware) authorize(ctx context.Context, p *Principal, op Operation) 
 			return decision{}, err
 		}
 		if pol != nil {
-			rd, direct = pol.Evaluate(iam.Caller{ARN: p.arn(), Account: p.AccountID}, op.Action, op.Resource(m.opts.Region, owner))
+			rd, direct = pol.Evaluate(iam.Caller{ARN: p.arn(), Account: p.AccountID}, op.Action, d.resource)
 		}
 	}
-	d := decision{resource: op.Resource(m.opts.Region, owner), account: owner}
 	var err error
 	switch {
 	case owner != p.AccountID && rd != iam.Allow:
