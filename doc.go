@@ -8,7 +8,11 @@
 //   - workspace owns the control plane and the per-workspace TSDBs;
 //   - ingest owns remote write 1.0 and 2.0;
 //   - query owns the Prometheus HTTP API v1 and the PromQL engine;
-//   - auth owns SigV4, bearer tokens and IAM-style policies;
+//   - auth owns SigV4, bearer tokens and IAM-style policies, identity
+//     and resource-based (each workspace's resource policy, which the
+//     registry stores and policy.go serves on /workspaces/{id}/policy);
+//   - logging owns each workspace's logging and query logging
+//     configurations and the records they vend;
 //   - rules, dedupe and quota own recording and alerting rules, HA-pair
 //     dedupe and AMP's limits.
 //
