@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -132,7 +134,15 @@ func TestSilences(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
+	for _, f := range []string{"silences", "nflog"} {
+		if _, err := os.Stat(filepath.Join(w.Dir(), stateDirName, f)); err != nil {
+			t.Errorf("snapshot after close: %v", err)
+		}
+	}
 	_, w, in = openWorkspace(t, dir, Options{}, quota.DefaultLimits())
+	if d, err := in.Describe(); err != nil || d.Status != StatusActive || in.running.Load() == nil {
+		t.Fatalf("definition after restart: %+v, %v", d, err)
+	}
 	srv2 := httptest.NewServer(in)
 	defer srv2.Close()
 	c = apiClient(t, srv2, w)
