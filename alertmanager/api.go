@@ -18,6 +18,10 @@ import (
 	"github.com/promspace/promspace/internal/restjson"
 )
 
+// maxAPIBody bounds a request to the Alertmanager API: AMP's alert
+// payload quota.
+const maxAPIBody = 20 << 20
+
 // resourceType names definitions in AMP's exceptions.
 const resourceType = "AlertManagerDefinition"
 
@@ -54,6 +58,9 @@ func (in *Instance) serveAPI(w http.ResponseWriter, r *http.Request) {
 			"Alert manager definition not found for workspace "+in.w.ID(),
 			map[string]any{"resourceId": in.w.ID(), "resourceType": resourceType})
 		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
 	}
 	changesSilences := (r.Method == http.MethodPost && r.URL.Path == "/api/v2/silences") ||
 		(r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/api/v2/silence/"))

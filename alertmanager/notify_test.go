@@ -250,3 +250,39 @@ func TestAPIWithoutDefinition(t *testing.T) {
 		t.Errorf("status without a definition: %d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestAPIRequests(t *testing.T) {
+	ctx := context.Background()
+	_, w, in := openWorkspace(t, t.TempDir(), Options{}, quota.DefaultLimits())
+	h := newHook(t)
+	if _, err := in.Create(ctx, definition(webhookConfig(h.URL), nil), ""); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(in)
+	defer srv.Close()
+	c := apiClient(t, srv, w)
+	// CreateAlertManagerAlerts: alerts posted to the API are notified.
+	if _, err := c.Alert.PostAlerts(alert.NewPostAlertsParams().WithContext(ctx).WithAlerts(models.PostableAlerts{{
+		Alert: models.Alert{Labels: models.LabelSet{"alertname": "Posted"}},
+	}})); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the posted alert's notification", func() bool { return count(h.messages(), "Posted") > 0 })
+	base := srv.URL + "/workspaces/" + w.ID() + "/alertmanager/api/v2/"
+	for _, tc := range []struct {
+		name, body string
+	}{
+		{"not JSON", "{"},
+		{"no labels", `[{"labels":{}}]`},
+		{"over the payload quota", `[{"labels":{"alertname":"` + strings.Repeat("x", maxAPIBody) + `"}}]`},
+	} {
+		resp, err := http.Post(base+"alerts", "application/json", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 4 {
+			t.Errorf("%s: %d, want a 4xx", tc.name, resp.StatusCode)
+		}
+	}
+}
