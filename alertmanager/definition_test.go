@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/amp"
 	"github.com/aws/aws-sdk-go-v2/service/amp/types"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/promspace/promspace/quota"
 )
@@ -152,5 +153,42 @@ receivers:
 `
 	if _, err := in.Create(context.Background(), definition(conf, nil), ""); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	r, w, in := openWorkspace(t, t.TempDir(), Options{Registerer: reg}, quota.DefaultLimits())
+	if _, err := in.Create(context.Background(), definition(snsConfig, nil), ""); err != nil {
+		t.Fatal(err)
+	}
+	labelled := func() int {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "workspace" && l.GetValue() == w.ID() {
+						n++
+					}
+				}
+			}
+		}
+		return n
+	}
+	if labelled() == 0 {
+		t.Error("no metric of the workspace's Alertmanager in the host's registry")
+	}
+	if mfs, err := in.Gatherer().Gather(); err != nil || len(mfs) == 0 {
+		t.Errorf("the instance's own metrics: %d, %v", len(mfs), err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := labelled(); n != 0 {
+		t.Errorf("%d metrics of a closed workspace left in the host's registry", n)
 	}
 }

@@ -57,8 +57,12 @@
 //     the rules manager's ResendDelay. Alerts are forwarded as the rules
 //     raise them, without a label naming the workspace.
 //
-// Not built: the metrics of each workspace's Alertmanager are in its own
-// registry (Instance.Gatherer), not the host's; AMP's alert payload and
-// aggregation group size quotas; Alertmanager's UI and the v1 API; a
-// per-workspace forwarding configuration.
+// The metrics of each workspace's Alertmanager (Alertmanager's own,
+// Prometheus' notifier's for forwarding) go to Options.Registerer with a
+// "workspace" label, and to Instance.Gatherer without it.
+//
+// Not built: AMP's aggregation group size and active alerts quotas in the
+// Alertmanager (the rules hold back alerts over MaxActiveAlerts; requests
+// to the API are bounded by the 20 MB alert payload quota); Alertmanager's
+// UI and its v1 API; a per-workspace forwarding configuration.
 package alertmanager

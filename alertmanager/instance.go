@@ -50,9 +50,8 @@ type Instance struct {
 	store  store
 	dir    string
 	extURL *url.URL
-	// reg holds the metrics of the workspace's Alertmanager packages,
-	// which register fixed names and so cannot share a registry.
-	reg *prometheus.Registry
+	// reg takes the metrics of the workspace's Alertmanager packages.
+	reg *metricsRegisterer
 
 	alerts   *mem.Alerts
 	silences *silence.Silences
@@ -106,7 +105,7 @@ func (ams *Alertmanagers) open(ctx context.Context, w *workspace.Workspace) (_ *
 		store:  store{w.Bucket()},
 		dir:    dir,
 		extURL: extURL,
-		reg:    prometheus.NewRegistry(),
+		reg:    newMetricsRegisterer(ams.opts.Registerer, w.ID()),
 		marker: marker.NewGroupMarker(),
 		stopc:  make(chan struct{}),
 	}
@@ -213,6 +212,7 @@ func (in *Instance) Close() error {
 	if in.alerts != nil {
 		in.alerts.Close()
 	}
+	in.reg.unregisterAll()
 	return nil
 }
 
@@ -229,8 +229,10 @@ func (in *Instance) stop() {
 
 // Gatherer returns the metrics of the workspace's Alertmanager: those of
 // Alertmanager's own packages (alertmanager_notifications_total,
-// alertmanager_silences, ...) and of forwarding.
-func (in *Instance) Gatherer() prometheus.Gatherer { return in.reg }
+// alertmanager_silences, ...), of forwarding (Prometheus' notifier's
+// prometheus_notifications_*) and promspace's, without the "workspace"
+// label they have in Options.Registerer.
+func (in *Instance) Gatherer() prometheus.Gatherer { return in.reg.own }
 
 // snapshotSilences writes the silences to the workspace's directory now,
 // rather than at the next maintenance: a silence created, changed or

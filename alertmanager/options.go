@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/promspace/promspace/workspace"
 )
 
@@ -75,6 +77,10 @@ type Options struct {
 	// Logger defaults to discarding; each workspace's Alertmanager logs
 	// with a "workspace" attribute.
 	Logger *slog.Logger
+	// Registerer receives the metrics of every workspace's Alertmanager,
+	// with a "workspace" label, unregistered when the workspace closes;
+	// nil registers them only in each Instance.Gatherer.
+	Registerer prometheus.Registerer
 }
 
 // DefaultOptions returns the defaults: AMP's receivers only, no
