@@ -166,6 +166,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	}
 	amOpts := opts.Alertmanager
 	amOpts.Logger = logger.With("component", "alertmanager")
+	amOpts.Registerer = reg
 	if amOpts.ExternalURL == "" {
 		amOpts.ExternalURL = strings.TrimSuffix(opts.PublicURL, "/")
 	}
