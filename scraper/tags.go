@@ -87,4 +87,3 @@ func (m *Manager) ListTags(_ context.Context, account, arn string) (map[string]s
 	}
 	return m.snapshot(e).Tags, nil
 }
-
