@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -71,4 +72,38 @@ func TestEndpointAppender(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, a.Rollback())
 	require.Empty(t, query(t, env.db, nameMatcher("rolled_back")))
+}
+
+// BenchmarkEndpointAppender appends a scrape of 1000 series per
+// transaction through an Endpoint (pipeline, then the TSDB) and, for
+// comparison, straight into the TSDB's own appender.
+func BenchmarkEndpointAppender(b *testing.B) {
+	series := make([]labels.Labels, 1000)
+	for i := range series {
+		series[i] = labels.FromStrings("__name__", "bench_metric", "instance", "localhost:9100", "series", strconv.Itoa(i))
+	}
+	run := func(b *testing.B, app storage.AppendableV2) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			a := app.AppenderV2(context.Background())
+			ts := testTS(time.Duration(i) * time.Second)
+			for _, ls := range series {
+				if _, err := a.Append(0, ls, 0, ts, float64(i), nil, nil, storage.AOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := a.Commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*len(series))/b.Elapsed().Seconds(), "samples/s")
+	}
+	b.Run("endpoint", func(b *testing.B) {
+		db := openTestDB(b)
+		h := NewHandler(Options{Now: func() time.Time { return testNow.Add(time.Hour * 24 * 365) }})
+		run(b, h.Open(Target{ID: "ws-b", Appendable: db}))
+	})
+	b.Run("tsdb", func(b *testing.B) {
+		run(b, openTestDB(b))
+	})
 }
