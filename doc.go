@@ -15,6 +15,9 @@
 //     configurations and the records they vend;
 //   - rules, dedupe and quota own recording and alerting rules, HA-pair
 //     dedupe and AMP's limits.
+//   - alertmanager owns each workspace's alert manager definition and the
+//     Alertmanager that the rules send their alerts to (components.go
+//     opens it before the rules manager, service.go wires the two).
 //
 // The test harness for programs that write to promspace is promspacetest.
 package promspace
