@@ -21,7 +21,9 @@
 //   - Prometheus' rules.Manager, loading each namespace from a rules file
 //     under the workspace's directory (rules/<name>.yaml), rewritten on
 //     every change; a group's File is its namespace. Queries run on the
-//     workspace, recording rules append into it, alerting rules write
+//     workspace, recording rules append into it (through
+//     Options.Appendable, the Service's ingest pipeline with its HA
+//     dedupe and quotas, when set), alerting rules write
 //     ALERTS and ALERTS_FOR_STATE and restore `for` state after a restart
 //     (OutageTolerance, ForGracePeriod); the configuration's
 //     RuleQueryOffset is the default query offset.

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/promql"
 	promrules "github.com/prometheus/prometheus/rules"
+	"github.com/prometheus/prometheus/storage"
 
 	"github.com/promspace/promspace/quota"
 	"github.com/promspace/promspace/workspace"
@@ -82,6 +83,12 @@ type Options struct {
 	// opens: the workspace's vended logs, to which the failures of its
 	// rule evaluations go (package logging's Instance.Handler).
 	VendedLog func(w *workspace.Workspace) slog.Handler
+	// Appendable, if set, returns what each workspace's recording and
+	// alerting rules append to (nil for the workspace itself), called when
+	// the workspace opens: the Service gives the workspace's ingest
+	// endpoint, so that rule results go through the same dedupe and quota
+	// pipeline as remote write.
+	Appendable func(w *workspace.Workspace) storage.AppendableV2
 	// Registerer receives the metrics of Prometheus' rule groups, one set
 	// per workspace with a "workspace" label, unregistered when the
 	// workspace closes; nil registers nowhere.
@@ -222,10 +229,17 @@ func (ms *Managers) open(ctx context.Context, w *workspace.Workspace) (*RuleMana
 		metrics:    newWorkspaceMetrics(ms.opts.Registerer, w.ID()),
 	}
 	m.quota, _ = workspace.InstanceOf[*quota.Quota](w, quota.ComponentName)
+	// The workspace is the storage: rules read it and recording rules
+	// append into it, through the same holds as the data plane, and
+	// through Options.Appendable's pipeline when there is one.
+	var app storage.AppendableV2 = w
+	if ms.opts.Appendable != nil {
+		if a := ms.opts.Appendable(w); a != nil {
+			app = a
+		}
+	}
 	m.manager = promrules.NewManager(&promrules.ManagerOptions{
-		// The workspace is the storage: rules read it and recording rules
-		// append into it, through the same holds as the data plane.
-		AppendableV2:           w,
+		AppendableV2:           app,
 		Queryable:              w,
 		QueryFunc:              promrules.EngineQueryFunc(ms.opts.Engine, w),
 		NotifyFunc:             m.notify,
