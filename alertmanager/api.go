@@ -6,12 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -39,10 +36,7 @@ func (in *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		mux.HandleFunc("GET "+base+"/definition", in.serveDescribe)
 		mux.HandleFunc("DELETE "+base+"/definition", in.serveDelete)
 		mux.Handle(base+"/api/v2/", http.StripPrefix("/workspaces/"+in.w.ID()+"/alertmanager", http.HandlerFunc(in.serveAPI)))
-		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-			restjson.WriteError(w, http.StatusNotFound, "UnknownOperationException",
-				fmt.Sprintf("no operation matches %s %s", r.Method, r.URL.Path), nil)
-		})
+		mux.HandleFunc("/", restjson.UnknownOperation)
 		in.mux = mux
 	})
 	in.mux.ServeHTTP(w, r)
@@ -101,11 +95,7 @@ type statusJSON struct {
 }
 
 // epochSeconds is a timestamp as rest-json bodies carry them.
-type epochSeconds time.Time
-
-func (t epochSeconds) MarshalJSON() ([]byte, error) {
-	return strconv.AppendFloat(nil, float64(time.Time(t).UnixMilli())/1e3, 'f', -1, 64), nil
-}
+type epochSeconds = restjson.Time
 
 type definitionRequest struct {
 	Data        []byte `json:"data"`

@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -42,10 +40,7 @@ func (in *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		mux.HandleFunc("PUT "+base+"/query", in.serveUpdateQuery)
 		mux.HandleFunc("GET "+base+"/query", in.serveDescribeQuery)
 		mux.HandleFunc("DELETE "+base+"/query", in.serveDeleteQuery)
-		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-			restjson.WriteError(w, http.StatusNotFound, "UnknownOperationException",
-				fmt.Sprintf("no operation matches %s %s", r.Method, r.URL.Path), nil)
-		})
+		mux.HandleFunc("/", restjson.UnknownOperation)
 		in.mux = mux
 	})
 	in.mux.ServeHTTP(w, r)
@@ -57,11 +52,7 @@ type statusJSON struct {
 }
 
 // epochSeconds is a timestamp as rest-json bodies carry them.
-type epochSeconds time.Time
-
-func (t epochSeconds) MarshalJSON() ([]byte, error) {
-	return strconv.AppendFloat(nil, float64(time.Time(t).UnixMilli())/1e3, 'f', -1, 64), nil
-}
+type epochSeconds = restjson.Time
 
 type destinationJSON struct {
 	CloudWatchLogs *struct {

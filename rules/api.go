@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -44,10 +43,7 @@ func (m *RuleManager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		mux.HandleFunc("PUT "+base+"/{name}", m.servePut)
 		mux.HandleFunc("GET "+base+"/{name}", m.serveDescribe)
 		mux.HandleFunc("DELETE "+base+"/{name}", m.serveDelete)
-		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-			restjson.WriteError(w, http.StatusNotFound, "UnknownOperationException",
-				fmt.Sprintf("no operation matches %s %s", r.Method, r.URL.Path), nil)
-		})
+		mux.HandleFunc("/", restjson.UnknownOperation)
 		m.mux = mux
 	})
 	m.mux.ServeHTTP(w, r)
@@ -59,11 +55,7 @@ type statusJSON struct {
 }
 
 // epochSeconds is a timestamp as rest-json bodies carry them.
-type epochSeconds time.Time
-
-func (t epochSeconds) MarshalJSON() ([]byte, error) {
-	return strconv.AppendFloat(nil, float64(time.Time(t).UnixMilli())/1e3, 'f', -1, 64), nil
-}
+type epochSeconds = restjson.Time
 
 type namespaceJSON struct {
 	Arn        string            `json:"arn"`

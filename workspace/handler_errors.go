@@ -11,8 +11,7 @@ import (
 )
 
 func (h *handler) unknownOperation(rw http.ResponseWriter, r *http.Request) {
-	restjson.WriteError(rw, http.StatusNotFound, "UnknownOperationException",
-		fmt.Sprintf("no operation matches %s %s", r.Method, r.URL.Path), nil)
+	restjson.UnknownOperation(rw, r)
 }
 
 // writeError answers err as the AMP exception it stands for.

@@ -2,9 +2,9 @@ package workspace
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
+
+	"github.com/promspace/promspace/internal/restjson"
 )
 
 // JSON shapes of AMP's API.
@@ -38,12 +38,8 @@ type (
 	}
 )
 
-// epochSeconds is a timestamp the way rest-json bodies carry them.
-type epochSeconds time.Time
-
-func (t epochSeconds) MarshalJSON() ([]byte, error) {
-	return strconv.AppendFloat(nil, float64(time.Time(t).UnixMilli())/1e3, 'f', -1, 64), nil
-}
+// epochSeconds is a timestamp as rest-json bodies carry them.
+type epochSeconds = restjson.Time
 
 func (h *handler) describe(r *http.Request, w *Workspace, withEndpoint bool) workspaceJSON {
 	d := workspaceJSON{
