@@ -50,13 +50,18 @@ func (h *Handler) append(ctx context.Context, t Target, req *Request, res *respo
 			families[m.MetricFamily] = m.Metadata
 		}
 	}
+	refs := seriesRefs(app, req)
 	for i := range req.Series {
 		s := &req.Series[i]
 		md := s.Metadata
 		if families != nil {
 			md, _ = families.lookup(s.Labels.Get(model.MetricNameLabel))
 		}
-		if err := a.series(s, md); err != nil {
+		var ref storage.SeriesRef
+		if refs != nil {
+			ref = refs[i]
+		}
+		if err := a.series(s, md, ref); err != nil {
 			if rerr := app.Rollback(); rerr != nil {
 				h.logger.Error("Rollback after storage error failed", "workspace", t.ID, "err", rerr)
 			}
@@ -103,10 +108,53 @@ type appender struct {
 	maxT  int64
 }
 
-// series appends one series: floats, then histograms, then exemplars.
-func (a *appender) series(s *Series, md metadata.Metadata) error {
+// seriesCreator is an appender that finds, and creates where they do not
+// exist, the series of a request at once, as a workspace's appender does:
+// one WAL record for all the new series of the request (see
+// workspace.OrderedAppendable).
+type seriesCreator interface {
+	CreateSeries(lsets []labels.Labels, ts []int64, refs []storage.SeriesRef)
+}
+
+// seriesRefs returns the references of req's series when app finds them
+// at once (0 for a series the TSDB refuses, or with no sample), or nil.
+func seriesRefs(app storage.AppenderV2, req *Request) []storage.SeriesRef {
+	c, ok := app.(seriesCreator)
+	if !ok {
+		return nil
+	}
+	// Series of exemplars alone are not created, as the TSDB would not.
+	req.lsets, req.firstT, req.idx = req.lsets[:0], req.firstT[:0], req.idx[:0]
+	for i := range req.Series {
+		s := &req.Series[i]
+		var t int64
+		switch {
+		case len(s.Samples) > 0:
+			t = s.Samples[0].Timestamp
+		case len(s.Histograms) > 0:
+			t = s.Histograms[0].Timestamp
+		default:
+			continue
+		}
+		req.lsets = append(req.lsets, s.Labels)
+		req.firstT = append(req.firstT, t)
+		req.idx = append(req.idx, i)
+	}
+	found := slices.Grow(req.found[:0], len(req.lsets))[:len(req.lsets)]
+	c.CreateSeries(req.lsets, req.firstT, found)
+	req.refs = slices.Grow(req.refs[:0], len(req.Series))[:len(req.Series)]
+	clear(req.refs)
+	for k, i := range req.idx {
+		req.refs[i] = found[k]
+	}
+	req.found = found
+	return req.refs
+}
+
+// series appends one series: floats, then histograms, then exemplars,
+// the first by ref when it is not 0.
+func (a *appender) series(s *Series, md metadata.Metadata, ref storage.SeriesRef) error {
 	var (
-		ref  storage.SeriesRef
 		opts = storage.AOptions{Metadata: md}
 		exs  = a.exemplars(s)
 		// Exemplars go inline with the series' last sample when the

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/metadata"
+	"github.com/prometheus/prometheus/storage"
 )
 
 // Version is the remote-write protocol of a request.
@@ -44,6 +45,12 @@ type Request struct {
 	Metadata []MetricMetadata
 
 	rejections []rejection // since the last compaction
+
+	// Scratch of seriesRefs, reused across requests.
+	lsets       []labels.Labels
+	firstT      []int64
+	idx         []int
+	found, refs []storage.SeriesRef
 
 	// Decoding scratch, reused across requests.
 	d decoder
@@ -227,6 +234,8 @@ func (r *Request) reset() {
 	r.Metadata = r.Metadata[:0]
 	clear(r.rejections)
 	r.rejections = r.rejections[:0]
+	clear(r.lsets)
+	r.lsets = r.lsets[:0]
 	r.d.reset()
 }
 

@@ -138,6 +138,62 @@ func (a *orderedAppender) ensureSeries(ls labels.Labels, t int64) storage.Series
 	return ref
 }
 
+// CreateSeries sets refs[i] to the reference of the series lsets[i],
+// creating the series that do not exist as ensureSeries does, but all of
+// them in one appender, rolled back with mtx held: their Series records
+// are logged in one WAL record instead of one each, which makes a request
+// of new series cheaper to append and its WAL records several times
+// smaller (snappy compresses a record of 2,000 series, not one of one).
+// ts[i] is the timestamp of the first sample of series i. refs[i] is 0
+// where the TSDB refuses the series, leaving the error to the caller's
+// Append with ref 0. A caller that appends series i with refs[i] skips
+// ensureSeries' lookup: the series is found by its reference.
+func (a *orderedAppender) CreateSeries(lsets []labels.Labels, ts []int64, refs []storage.SeriesRef) {
+	if a.getRef == nil {
+		clear(refs)
+		return
+	}
+	missing := false
+	for i, ls := range lsets {
+		ls = ls.WithoutEmpty()
+		refs[i], _ = a.getRef.GetRef(ls, ls.Hash())
+		missing = missing || refs[i] == 0
+	}
+	if !missing {
+		return
+	}
+	a.mtx.Lock()
+	defer a.mtx.Unlock()
+	empty := a.db.Head().MaxTime() == math.MinInt64
+	var app storage.AppenderV2
+	for i, ls := range lsets {
+		if refs[i] != 0 {
+			continue
+		}
+		if app == nil {
+			app = a.db.AppenderV2(a.ctx)
+		}
+		t := int64(math.MaxInt64)
+		if empty {
+			t = ts[i]
+		}
+		// A series another appender created meanwhile is found, not
+		// created: it was logged under mtx, which we hold now. The series
+		// stay in the head when the appender is rolled back; refused ones
+		// keep ref 0.
+		ref, err := app.Append(0, ls.WithoutEmpty(), 0, t, 0, nil, nil, storage.AOptions{})
+		if err == nil {
+			refs[i] = ref
+		}
+	}
+	if app == nil {
+		return
+	}
+	if err := app.Rollback(); err != nil {
+		clear(refs) // not logged: leave every series to ensureSeries
+	}
+}
+
 // Commit commits the TSDB's appender with mtx held, so that no other
 // appender of the workspace writes the WAL or the WBL, or applies samples to
 // the head, in between.
