@@ -45,7 +45,16 @@ func TestCrash(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	c := &crash{t: t, bin: bin, dataDir: filepath.Join(t.TempDir(), "data"), logs: &syncBuffer{}}
+	// PROMSPACE_CRASH_KEEP=dir keeps the data directory in dir (which must
+	// not exist yet) for inspection after a failing run.
+	dataDir := filepath.Join(t.TempDir(), "data")
+	if keep := os.Getenv("PROMSPACE_CRASH_KEEP"); keep != "" {
+		dataDir = keep
+	}
+	c := &crash{t: t, bin: bin, dataDir: dataDir, logs: &syncBuffer{}}
+	// PROMSPACE_CRASH_SAMPLES_ONLY=1 leaves out the control-plane load, so
+	// that the writers send samples faster.
+	c.samplesOnly = os.Getenv("PROMSPACE_CRASH_SAMPLES_ONLY") != ""
 	c.writers = [2]*sampleWriter{{parity: 0}, {parity: 1}}
 	c.writers[0].other, c.writers[1].other = c.writers[1], c.writers[0]
 	base := time.Now().Add(-time.Hour).UnixMilli()
@@ -114,7 +123,8 @@ type crash struct {
 	maybeDeleted map[string]bool
 	nextCreate   int
 
-	writers [2]*sampleWriter
+	writers     [2]*sampleWriter
+	samplesOnly bool
 
 	acked, found, uncertain atomic.Int64
 	// pending counts, by what they changed, the operations acknowledged
@@ -224,11 +234,13 @@ func (c *crash) do(method, path, body string) (int, []byte) {
 func (c *crash) work(d time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	for i := range 4 {
-		wg.Go(func() { c.tag(ctx, i) })
+	if !c.samplesOnly {
+		for i := range 4 {
+			wg.Go(func() { c.tag(ctx, i) })
+		}
+		wg.Go(func() { c.reconfigure(ctx) })
+		wg.Go(func() { c.createAndDelete(ctx) })
 	}
-	wg.Go(func() { c.reconfigure(ctx) })
-	wg.Go(func() { c.createAndDelete(ctx) })
 	for _, w := range c.writers {
 		wg.Go(func() { w.run(ctx, c) })
 	}
