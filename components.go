@@ -6,6 +6,7 @@ import (
 
 	"github.com/promspace/promspace/dedupe"
 	"github.com/promspace/promspace/ingest"
+	"github.com/promspace/promspace/logging"
 	"github.com/promspace/promspace/query"
 	"github.com/promspace/promspace/quota"
 	"github.com/promspace/promspace/rules"
@@ -32,6 +33,8 @@ func (s *Service) components() []workspace.Component {
 		s.trackers.Component(),
 		s.quotas.Component(),
 		s.meters.Component(),
+		// Logging before the components that vend records through it.
+		s.logging.Component(),
 		workspace.NewComponent(ingestComponent, func(_ context.Context, w *workspace.Workspace) (workspace.Instance, error) {
 			var stages []ingest.Stage
 			if t, ok := workspace.InstanceOf[*dedupe.Tracker](w, dedupe.ComponentName); ok {
@@ -55,6 +58,9 @@ func (s *Service) components() []workspace.Component {
 			}
 			if m, ok := workspace.InstanceOf[*quota.Meter](w, quota.MeterComponentName); ok {
 				src.OnQuery = m.ObserveQuery
+			}
+			if l, ok := workspace.InstanceOf[*logging.Instance](w, logging.ComponentName); ok {
+				src.OnQueryRecord = l.ObserveQuery
 			}
 			if m, ok := workspace.InstanceOf[*rules.RuleManager](w, rules.ComponentName); ok {
 				src.Rules = m

@@ -13,6 +13,9 @@
 //     registry stores and policy.go serves on /workspaces/{id}/policy);
 //   - logging owns each workspace's logging and query logging
 //     configurations and the records they vend;
+//   - scraper owns AMP's managed scrapers, account-level resources that
+//     scrape into their workspaces' ingest endpoints (scrapers.go wires
+//     them);
 //   - rules, dedupe and quota own recording and alerting rules, HA-pair
 //     dedupe and AMP's limits.
 //   - alertmanager owns each workspace's alert manager definition and the

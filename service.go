@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"path/filepath"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	promrules "github.com/prometheus/prometheus/rules"
+	"github.com/prometheus/prometheus/storage"
 	"github.com/thanos-io/objstore"
 
 	"github.com/promspace/promspace/alertmanager"
@@ -19,9 +21,11 @@ import (
 	"github.com/promspace/promspace/ingest"
 	"github.com/promspace/promspace/internal/promapi"
 	"github.com/promspace/promspace/internal/restjson"
+	"github.com/promspace/promspace/logging"
 	"github.com/promspace/promspace/query"
 	"github.com/promspace/promspace/quota"
 	"github.com/promspace/promspace/rules"
+	"github.com/promspace/promspace/scraper"
 	"github.com/promspace/promspace/shipper"
 	"github.com/promspace/promspace/workspace"
 )
@@ -71,6 +75,9 @@ type Options struct {
 	// on an empty DataDir (see package shipper). It is off without a
 	// Bucket (or Workspace.Bucket) of one's own.
 	Shipper shipper.Options
+	// Scraper tunes the managed scrapers (package scraper), whose records
+	// are kept in the workspaces' bucket under scrapers/.
+	Scraper scraper.Options
 
 	// Authenticator says who is calling and Authorizer what they may do
 	// (package auth builds both from a configuration). When both are nil
@@ -93,7 +100,12 @@ type Service struct {
 	trackers      *dedupe.Trackers
 	rules         *rules.Managers
 	alertmanagers *alertmanager.Alertmanagers
+	logging       *logging.Loggers
 	shipper       *shipper.Shipper
+	scrapers      *scraper.Manager
+	// scraperBucket is the scrapers' own handle on the registry's
+	// filesystem bucket, closed with them; nil with Options.Bucket.
+	scraperBucket objstore.Bucket
 	handler       http.Handler
 }
 
@@ -164,13 +176,42 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if rulesOpts.Engine == nil {
 		rulesOpts.Engine = s.query.Engine()
 	}
+	s.logging = logging.New(logging.Options{
+		Dir:    filepath.Join(opts.DataDir, logging.LogsDirName),
+		Logger: logger.With("component", "logging"),
+	})
+	if rulesOpts.VendedLog == nil {
+		// A workspace's rule evaluation failures go to its logging
+		// configuration's log group.
+		rulesOpts.VendedLog = func(w *workspace.Workspace) slog.Handler {
+			if l, ok := workspace.InstanceOf[*logging.Instance](w, logging.ComponentName); ok {
+				return l.Handler(logging.ComponentRuler)
+			}
+			return nil
+		}
+	}
 	amOpts := opts.Alertmanager
 	amOpts.Logger = logger.With("component", "alertmanager")
 	amOpts.Registerer = reg
+	// A workspace's alert manager failures go to its logging
+	// configuration's log group too.
+	vended := &workspaceLogs{}
+	amOpts.Logger = slog.New(slog.NewMultiHandler(amOpts.Logger.Handler(),
+		logging.ByWorkspace(logging.ComponentAlertManager, vended.find)))
 	if amOpts.ExternalURL == "" {
 		amOpts.ExternalURL = strings.TrimSuffix(opts.PublicURL, "/")
 	}
 	s.alertmanagers = alertmanager.New(amOpts)
+	if rulesOpts.Appendable == nil {
+		// Rule results go through the workspace's write pipeline (HA
+		// dedupe, then quotas), as remote write does.
+		rulesOpts.Appendable = func(w *workspace.Workspace) storage.AppendableV2 {
+			if e, ok := workspace.InstanceOf[ingestInstance](w, ingestComponent); ok {
+				return e.Endpoint
+			}
+			return nil
+		}
+	}
 	if rulesOpts.Notify == nil {
 		// A workspace's alerts go to its own alert manager.
 		rulesOpts.Notify = func(ctx context.Context, w *workspace.Workspace, expr string, alerts []*promrules.Alert) {
@@ -188,11 +229,22 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	}
 	s.shipper = shipper.New(shipperOpts)
 	wo.Components = append(s.components(), wo.Components...)
+	sbkt, ownSbkt, err := scraperBucket(wo, opts.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open the scrapers' bucket: %w", err)
+	}
 	registry, err := workspace.Open(ctx, wo)
 	if err != nil {
+		if ownSbkt {
+			_ = sbkt.Close()
+		}
 		return nil, fmt.Errorf("open workspaces: %w", err)
 	}
 	s.registry = registry
+	vended.reg.Store(registry)
+	if err := s.openScrapers(ctx, opts.Scraper, sbkt, ownSbkt, logger, reg); err != nil {
+		return nil, errors.Join(fmt.Errorf("open scrapers: %w", err), registry.Close())
+	}
 
 	authn, authz := opts.Authenticator, opts.Authorizer
 	// Without access control, a path that is no AMP operation gets the 404
@@ -220,7 +272,16 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	// Alert manager definitions (AMP's control plane) and the Alertmanager
 	// v2 API, served by each workspace's alert manager.
 	mux.HandleFunc("/workspaces/{workspaceId}/alertmanager/", s.serveView(alertmanager.ComponentName))
-	mux.Handle("/", workspace.NewHandler(registry, workspace.HandlerOptions{
+	// Logging configurations, served by each workspace's logging instance.
+	mux.HandleFunc("/workspaces/{workspaceId}/logging", s.serveView(logging.ComponentName))
+	mux.HandleFunc("/workspaces/{workspaceId}/logging/query", s.serveView(logging.ComponentName))
+	// Resource policies, kept with each workspace by the registry.
+	mux.HandleFunc("/workspaces/{workspaceId}/policy", s.servePolicy)
+	// Anomaly detectors are not offered: their operations answer as AMP
+	// answers an operation it does not know.
+	mux.HandleFunc("/workspaces/{workspaceId}/anomalydetectors", serveAnomalyDetectors)
+	mux.HandleFunc("/workspaces/{workspaceId}/anomalydetectors/{anomalyDetectorId}", serveAnomalyDetectors)
+	workspaces := workspace.NewHandler(registry, workspace.HandlerOptions{
 		PublicURL: opts.PublicURL,
 		Account:   s.account,
 		// ListWorkspaces shows only the workspaces the caller may describe.
@@ -228,14 +289,23 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 			return auth.Allowed(ctx, "aps:DescribeWorkspace", w.ARN())
 		},
 		Logger: logger.With("component", "workspace"),
-	}))
-	// AccountOf is left unset: a workspace id is looked up in the caller's
-	// own account, as AMP does, so the resource of every check is built
-	// with that account and another account's workspace is as unknown as
-	// one that does not exist.
+	})
+	// Scrapers, an account's resources, and the tags of their ARNs.
+	s.routeScrapers(mux, workspaces, logger)
+	mux.Handle("/", workspaces)
+	// A workspace id is looked up in the caller's own account, as AMP
+	// does, so that another account's workspace is as unknown as one that
+	// does not exist, unless its resource policy shares it with the
+	// caller: then the middleware authorizes it with both policies, and
+	// the request acts on the owner's workspace (Service.account).
+	ps := &policies{reg: registry}
 	s.handler = auth.Middleware(mux, auth.MiddlewareOptions{
-		Authenticator:     authn,
-		Authorizer:        authz,
+		Authenticator: authn,
+		Authorizer:    authz,
+		AccountOf: func(_ context.Context, id string) (string, bool) {
+			return registry.AccountOf(id)
+		},
+		ResourcePolicy:    ps.of,
 		Region:            registry.Region(),
 		PassUnknownRoutes: local,
 		Logger:            logger.With("component", "auth"),
@@ -244,8 +314,12 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	return s, nil
 }
 
-// account is the account a request acts for: its principal's.
+// account is the account a request acts for: its principal's, or the
+// owner's of a workspace its resource policy shares with the principal.
 func (s *Service) account(r *http.Request) string {
+	if op, ok := auth.OperationFrom(r.Context()); ok && op.Account != "" && op.WorkspaceID != "" && op.WorkspaceID == r.PathValue("workspaceId") {
+		return op.Account
+	}
 	if p, ok := auth.PrincipalFrom(r.Context()); ok && p.AccountID != "" {
 		return p.AccountID
 	}
@@ -267,8 +341,8 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // workspaces in-process.
 func (s *Service) Registry() *workspace.Registry { return s.registry }
 
-// Close closes every workspace's TSDB.
-func (s *Service) Close() error { return s.registry.Close() }
+// Close stops every scraper and closes every workspace's TSDB.
+func (s *Service) Close() error { return errors.Join(s.closeScrapers(), s.registry.Close()) }
 
 // EnsureWorkspace returns the active workspace with the given alias in the
 // service's account, creating it when there is none.
@@ -387,4 +461,12 @@ func writeDataPlaneError(w http.ResponseWriter, err error, promJSON bool) {
 		return
 	}
 	promapi.WriteError(w, code, errType, err.Error())
+}
+
+// serveAnomalyDetectors answers the anomaly detector operations, which
+// promspace does not offer, with AMP's ValidationException for an unknown
+// operation.
+func serveAnomalyDetectors(w http.ResponseWriter, r *http.Request) {
+	restjson.WriteError(w, http.StatusBadRequest, "ValidationException",
+		"anomaly detectors are not supported: "+r.Method+" "+r.URL.Path, map[string]any{"reason": "UNKNOWN_OPERATION"})
 }
