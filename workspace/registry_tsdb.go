@@ -99,6 +99,15 @@ func (r *Registry) openTSDB(w *Workspace) error {
 		}
 		return fmt.Errorf("open TSDB: %w", err)
 	}
+	if err := settleOutOfOrderHead(context.Background(), db, w.dir); err != nil {
+		if cerr := db.Close(); cerr != nil {
+			r.logger.Warn("Closing the TSDB of a workspace that failed to open", "workspace", w.id, "err", cerr)
+		}
+		if w.metrics != nil {
+			w.metrics.unregisterAll()
+		}
+		return fmt.Errorf("open TSDB: %w", err)
+	}
 	if w.metrics != nil {
 		w.metrics.MustRegister(
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
