@@ -33,6 +33,12 @@
 // AccountOf tell access control (package auth) what to evaluate. The
 // policy language and its evaluation are not this package's.
 //
+// Acknowledged samples survive a kill: appenders are ordered so that the
+// WAL and the WBL replay as they were applied (append.go), and the
+// out-of-order head a replay rebuilds is compacted into blocks before the
+// workspace takes writes (wbl.go), since a later replay could otherwise
+// drop it at the m-map marker of a chunk the kill lost.
+//
 // NewHandler serves AMP's control-plane REST-JSON routes exactly as the AWS
 // SDK's amp client calls them. The package does not own the data plane
 // (/workspaces/{id}/api/v1/...), quota enforcement, rules or access
