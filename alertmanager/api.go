@@ -2,11 +2,8 @@ package alertmanager
 
 import (
 	"bytes"
-	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 
@@ -187,19 +184,11 @@ func (in *Instance) decodeBody(r *http.Request, v any) error {
 	if n := in.limits().MaxAlertManagerDefinitionBytes; n > 0 {
 		limit = int64(n)/3*4 + 64<<10
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+	if e := restjson.DecodeBody(r, limit, v); e != nil {
+		if e.TooLarge {
 			return invalid("alert manager definition is over the limit of %d bytes", in.limits().MaxAlertManagerDefinitionBytes)
 		}
-		return &ValidationError{Message: "could not read request body: " + err.Error()}
-	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return &ValidationError{Message: "could not parse request body: " + cmp.Or(err.Error(), "invalid JSON")}
+		return &ValidationError{Message: e.Message}
 	}
 	return nil
 }

@@ -1,14 +1,10 @@
 package rules
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -210,19 +206,8 @@ func (m *RuleManager) writeError(w http.ResponseWriter, r *http.Request, err err
 
 // decodeBody decodes a JSON request body into v; an empty body is {}.
 func decodeBody(r *http.Request, v any) error {
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxRequestBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &ValidationError{Message: fmt.Sprintf("request body is larger than %d bytes", maxRequestBody)}
-		}
-		return &ValidationError{Message: "could not read request body: " + err.Error()}
-	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return &ValidationError{Message: "could not parse request body: " + cmp.Or(err.Error(), "invalid JSON")}
+	if e := restjson.DecodeBody(r, maxRequestBody, v); e != nil {
+		return &ValidationError{Message: e.Message}
 	}
 	return nil
 }

@@ -1,12 +1,9 @@
 package scraper
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -228,19 +225,12 @@ func (h *handler) writeError(rw http.ResponseWriter, r *http.Request, err error,
 
 // decodeBody decodes a JSON request body into v; an empty body is {}.
 func decodeBody(r *http.Request, v any) error {
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxRequestBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &workspace.ValidationError{Reason: workspace.ReasonOther, Message: fmt.Sprintf("request body is larger than %d bytes", maxRequestBody)}
+	if e := restjson.DecodeBody(r, maxRequestBody, v); e != nil {
+		reason := workspace.ReasonCannotParse
+		if e.TooLarge {
+			reason = workspace.ReasonOther
 		}
-		return &workspace.ValidationError{Reason: workspace.ReasonCannotParse, Message: "could not read request body: " + err.Error()}
-	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return &workspace.ValidationError{Reason: workspace.ReasonCannotParse, Message: "could not parse request body: " + err.Error()}
+		return &workspace.ValidationError{Reason: reason, Message: e.Message}
 	}
 	return nil
 }

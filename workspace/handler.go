@@ -1,13 +1,10 @@
 package workspace
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -363,19 +360,17 @@ func deref(s *string) string {
 
 // decodeBody decodes a JSON request body into v; an empty body is {}.
 func decodeBody(r *http.Request, v any) error {
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxRequestBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &ValidationError{Reason: ReasonOther, Message: fmt.Sprintf("request body is larger than %d bytes", maxRequestBody)}
-		}
-		return &ValidationError{Reason: ReasonCannotParse, Message: "could not read request body: " + err.Error()}
-	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return &ValidationError{Reason: ReasonCannotParse, Message: "could not parse request body: " + err.Error()}
+	if e := restjson.DecodeBody(r, maxRequestBody, v); e != nil {
+		return &ValidationError{Reason: bodyReason(e), Message: e.Message}
 	}
 	return nil
+}
+
+// bodyReason is the ValidationException reason of a body refused: OTHER
+// for one over the limit, CANNOT_PARSE for the rest.
+func bodyReason(e *restjson.BodyError) string {
+	if e.TooLarge {
+		return ReasonOther
+	}
+	return ReasonCannotParse
 }
