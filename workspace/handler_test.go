@@ -2,9 +2,7 @@ package workspace
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,8 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/amp"
 	"github.com/aws/aws-sdk-go-v2/service/amp/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/prometheus/model/labels"
 )
 
 const accountHeader = "X-Test-Account"
@@ -192,113 +188,6 @@ func TestSDKQuota(t *testing.T) {
 	}
 }
 
-func TestSDKValidation(t *testing.T) {
-	s := newTestServer(t, testOptions(t, t.TempDir()), HandlerOptions{})
-	c := s.client("")
-	ctx := context.Background()
-	created, err := c.CreateWorkspace(ctx, &amp.CreateWorkspaceInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := created.WorkspaceId
-
-	for name, tc := range map[string]struct {
-		call  func() error
-		field string
-	}{
-		"alias too long": {func() error {
-			_, err := c.CreateWorkspace(ctx, &amp.CreateWorkspaceInput{Alias: aws.String(strings.Repeat("a", 101))})
-			return err
-		}, "alias"},
-		"blank alias": {func() error {
-			_, err := c.UpdateWorkspaceAlias(ctx, &amp.UpdateWorkspaceAliasInput{WorkspaceId: id, Alias: aws.String("  ")})
-			return err
-		}, "alias"},
-		"reserved tag key": {func() error {
-			_, err := c.CreateWorkspace(ctx, &amp.CreateWorkspaceInput{Tags: map[string]string{"aws:owner": "x"}})
-			return err
-		}, "tags"},
-		"bad kms key": {func() error {
-			_, err := c.CreateWorkspace(ctx, &amp.CreateWorkspaceInput{KmsKeyArn: aws.String("key")})
-			return err
-		}, "kmsKeyArn"},
-		"maxResults 0": {func() error {
-			_, err := c.ListWorkspaces(ctx, &amp.ListWorkspacesInput{MaxResults: aws.Int32(0)})
-			return err
-		}, "maxResults"},
-		"bad nextToken": {func() error {
-			_, err := c.ListWorkspaces(ctx, &amp.ListWorkspacesInput{NextToken: aws.String("%%%")})
-			return err
-		}, "nextToken"},
-		"retention 1096": {func() error {
-			_, err := c.UpdateWorkspaceConfiguration(ctx, &amp.UpdateWorkspaceConfigurationInput{WorkspaceId: id, RetentionPeriodInDays: aws.Int32(1096)})
-			return err
-		}, "retentionPeriodInDays"},
-		"empty configuration": {func() error {
-			_, err := c.UpdateWorkspaceConfiguration(ctx, &amp.UpdateWorkspaceConfigurationInput{WorkspaceId: id})
-			return err
-		}, "workspaceConfiguration"},
-		"bad label name": {func() error {
-			_, err := c.UpdateWorkspaceConfiguration(ctx, &amp.UpdateWorkspaceConfigurationInput{WorkspaceId: id, LimitsPerLabelSet: []types.LimitsPerLabelSet{{
-				LabelSet: map[string]string{"bad-name": "x"}, Limits: &types.LimitsPerLabelSetEntry{MaxSeries: aws.Int64(1)},
-			}}})
-			return err
-		}, "limitsPerLabelSet[0].labelSet"},
-		"bad metric name": {func() error {
-			_, err := c.UpdateWorkspaceConfiguration(ctx, &amp.UpdateWorkspaceConfigurationInput{WorkspaceId: id, LimitsPerLabelSet: []types.LimitsPerLabelSet{{
-				LabelSet: map[string]string{"__name__": "1up"}, Limits: &types.LimitsPerLabelSetEntry{MaxSeries: aws.Int64(1)},
-			}}})
-			return err
-		}, "limitsPerLabelSet[0].labelSet"},
-		"not an arn": {func() error {
-			_, err := c.ListTagsForResource(ctx, &amp.ListTagsForResourceInput{ResourceArn: aws.String("workspace")})
-			return err
-		}, "resourceArn"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			err := tc.call()
-			var ve *types.ValidationException
-			if !errors.As(err, &ve) {
-				t.Fatalf("err = %v, want ValidationException", err)
-			}
-			if ve.Reason != types.ValidationExceptionReasonFieldValidationFailed || len(ve.FieldList) == 0 ||
-				aws.ToString(ve.FieldList[0].Name) != tc.field || aws.ToString(ve.FieldList[0].Message) == "" {
-				t.Errorf("reason %s, fields %+v; want %s", ve.Reason, ve.FieldList, tc.field)
-			}
-		})
-	}
-}
-
-func TestMalformedJSON(t *testing.T) {
-	s := newTestServer(t, testOptions(t, t.TempDir()), HandlerOptions{})
-	for _, path := range []string{"/workspaces", "/workspaces/ws-x/alias"} {
-		resp, err := http.Post(s.url+path, "application/json", strings.NewReader(`{"alias":`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var body struct{ Message, Reason string }
-		err = json.NewDecoder(resp.Body).Decode(&body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("x-amzn-ErrorType") != "ValidationException" ||
-			body.Reason != ReasonCannotParse || body.Message == "" {
-			t.Errorf("POST %s: %d %s %+v", path, resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"), body)
-		}
-	}
-
-	resp, err := http.Get(s.url + "/scrapers")
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("x-amzn-ErrorType") != "UnknownOperationException" {
-		t.Errorf("GET /scrapers: %d %s", resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"))
-	}
-}
-
 func TestSDKPagination(t *testing.T) {
 	opts := testOptions(t, t.TempDir())
 	now := testNow
@@ -331,152 +220,6 @@ func TestSDKPagination(t *testing.T) {
 	}
 	if !slices.Equal(got, want) || pages != 3 {
 		t.Errorf("%d pages listing %v, want 3 pages listing %v", pages, got, want)
-	}
-}
-
-func TestSDKTags(t *testing.T) {
-	s := newTestServer(t, testOptions(t, t.TempDir()), HandlerOptions{})
-	c := s.client("")
-	ctx := context.Background()
-	created, err := c.CreateWorkspace(ctx, &amp.CreateWorkspaceInput{Tags: map[string]string{"a": "1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	arn := created.Arn
-	if _, err := c.TagResource(ctx, &amp.TagResourceInput{ResourceArn: arn, Tags: map[string]string{"b": "2", "c": "3"}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.UntagResource(ctx, &amp.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"a", "c"}}); err != nil {
-		t.Fatal(err)
-	}
-	tags, err := c.ListTagsForResource(ctx, &amp.ListTagsForResourceInput{ResourceArn: arn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(tags.Tags) != 1 || tags.Tags["b"] != "2" {
-		t.Errorf("tags = %v, want {b: 2}", tags.Tags)
-	}
-	desc, err := c.DescribeWorkspace(ctx, &amp.DescribeWorkspaceInput{WorkspaceId: created.WorkspaceId})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(desc.Workspace.Tags) != 1 || desc.Workspace.Tags["b"] != "2" {
-		t.Errorf("described tags = %v", desc.Workspace.Tags)
-	}
-
-	var nf *types.ResourceNotFoundException
-	_, err = c.ListTagsForResource(ctx, &amp.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:aps:us-east-1:000000000000:workspace/ws-missing")})
-	if !errors.As(err, &nf) {
-		t.Errorf("unknown workspace: %v, want ResourceNotFoundException", err)
-	}
-	_, err = c.TagResource(ctx, &amp.TagResourceInput{ResourceArn: aws.String("arn:aws:aps:us-east-1:000000000000:rulegroupsnamespace/" + aws.ToString(created.WorkspaceId) + "/rules"), Tags: map[string]string{"x": "y"}})
-	if !errors.As(err, &nf) {
-		t.Errorf("rule groups namespace: %v, want ResourceNotFoundException", err)
-	}
-	// Another account does not see the workspace.
-	_, err = s.client("555555555555").ListTagsForResource(ctx, &amp.ListTagsForResourceInput{ResourceArn: arn})
-	if !errors.As(err, &nf) {
-		t.Errorf("other account: %v, want ResourceNotFoundException", err)
-	}
-
-	// The ARN may also come unescaped.
-	resp, err := http.Get(s.url + "/tags/" + aws.ToString(arn))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var body struct{ Tags map[string]string }
-	err = json.NewDecoder(resp.Body).Decode(&body)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK || body.Tags["b"] != "2" {
-		t.Errorf("unescaped ARN: %d %v %v", resp.StatusCode, body, err)
-	}
-}
-
-func TestSDKConfiguration(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	opts := testOptions(t, t.TempDir())
-	opts.Registerer = reg
-	s := newTestServer(t, opts, HandlerOptions{})
-	c := s.client("")
-	ctx := context.Background()
-	created, err := c.CreateWorkspace(ctx, &amp.CreateWorkspaceInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := created.WorkspaceId
-
-	desc, err := c.DescribeWorkspaceConfiguration(ctx, &amp.DescribeWorkspaceConfigurationInput{WorkspaceId: id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wc := desc.WorkspaceConfiguration
-	if aws.ToInt32(wc.RetentionPeriodInDays) != 150 || aws.ToInt32(wc.OutOfOrderTimeWindowInSeconds) != 60 ||
-		wc.Status.StatusCode != types.WorkspaceConfigurationStatusCodeActive || len(wc.LimitsPerLabelSet) != 0 {
-		t.Errorf("default configuration %+v", wc)
-	}
-
-	up, err := c.UpdateWorkspaceConfiguration(ctx, &amp.UpdateWorkspaceConfigurationInput{
-		WorkspaceId:                   id,
-		RetentionPeriodInDays:         aws.Int32(14),
-		OutOfOrderTimeWindowInSeconds: aws.Int32(0),
-		RuleQueryOffsetInSeconds:      aws.Int32(30),
-		LimitsPerLabelSet: []types.LimitsPerLabelSet{
-			{LabelSet: map[string]string{"team": "a", "env": "prod"}, Limits: &types.LimitsPerLabelSetEntry{MaxSeries: aws.Int64(5000)}},
-			{LabelSet: map[string]string{"__name__": "up"}, Limits: &types.LimitsPerLabelSetEntry{MaxSeries: aws.Int64(0)}},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if up.Status.StatusCode != types.WorkspaceConfigurationStatusCodeUpdating {
-		t.Errorf("update answered %s, want UPDATING", up.Status.StatusCode)
-	}
-	desc, err = c.DescribeWorkspaceConfiguration(ctx, &amp.DescribeWorkspaceConfigurationInput{WorkspaceId: id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wc = desc.WorkspaceConfiguration
-	if aws.ToInt32(wc.RetentionPeriodInDays) != 14 || aws.ToInt32(wc.OutOfOrderTimeWindowInSeconds) != 0 ||
-		aws.ToInt32(wc.RuleQueryOffsetInSeconds) != 30 || wc.Status.StatusCode != types.WorkspaceConfigurationStatusCodeActive ||
-		len(wc.LimitsPerLabelSet) != 2 {
-		t.Fatalf("configuration after update %+v", wc)
-	}
-	found := false
-	for _, l := range wc.LimitsPerLabelSet {
-		if l.LabelSet["team"] == "a" && l.LabelSet["env"] == "prod" && aws.ToInt64(l.Limits.MaxSeries) == 5000 {
-			found = true
-		}
-	}
-	if !found {
-		t.Errorf("limits %+v", wc.LimitsPerLabelSet)
-	}
-
-	// The change reached the live TSDB.
-	w, err := s.reg.Get(ctx, aws.ToString(id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := gaugeValue(t, reg, "prometheus_tsdb_retention_limit_seconds", w.ID()); got != (14 * 24 * time.Hour).Seconds() {
-		t.Errorf("live retention %vs, want 14 days", got)
-	}
-	lset := labels.FromStrings("__name__", "up")
-	if err := appendSample(t, w, lset, 200_000, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := appendSample(t, w, lset, 190_000, 1); err == nil {
-		t.Error("out-of-order sample accepted with the window set to 0")
-	}
-	limits := w.Config().LimitsPerLabelSet
-	if len(limits) != 2 || !slices.ContainsFunc(limits, func(l LabelSetLimit) bool {
-		return labels.Equal(l.LabelSet, labels.FromStrings("env", "prod", "team", "a")) && l.MaxSeries == 5000
-	}) {
-		t.Errorf("Config().LimitsPerLabelSet = %v", limits)
-	}
-
-	var nf *types.ResourceNotFoundException
-	_, err = c.DescribeWorkspaceConfiguration(ctx, &amp.DescribeWorkspaceConfigurationInput{WorkspaceId: aws.String("ws-missing")})
-	if !errors.As(err, &nf) {
-		t.Errorf("unknown workspace: %v", err)
 	}
 }
 
