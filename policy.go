@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/google/uuid"
-
 	"github.com/promspace/promspace/auth/iam"
 	"github.com/promspace/promspace/internal/restjson"
 	"github.com/promspace/promspace/workspace"
@@ -104,16 +102,14 @@ func (s *Service) servePolicy(w http.ResponseWriter, r *http.Request) {
 			s.writePolicyError(w, r, id, err)
 			return
 		}
-		w.Header().Set("x-amzn-RequestId", uuid.NewString())
-		w.WriteHeader(http.StatusAccepted)
+		restjson.WriteAccepted(w)
 	default:
-		restjson.WriteError(w, http.StatusNotFound, "UnknownOperationException", "no operation matches "+r.Method+" "+r.URL.Path, nil)
+		restjson.UnknownOperation(w, r)
 	}
 }
 
 func writePolicyValidation(w http.ResponseWriter, msg string) {
-	restjson.WriteError(w, http.StatusBadRequest, "ValidationException", msg, map[string]any{
-		"reason": "FIELD_VALIDATION_FAILED", "fieldList": []map[string]string{{"name": "policyDocument", "message": msg}}})
+	restjson.WriteValidation(w, msg, "policyDocument")
 }
 
 func (s *Service) writePolicyError(w http.ResponseWriter, r *http.Request, id string, err error) {

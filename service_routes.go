@@ -148,8 +148,7 @@ func (s *Service) serveView(name string) http.HandlerFunc {
 		defer release()
 		h, ok := ws.Instance(name).(http.Handler)
 		if !ok {
-			restjson.WriteError(w, http.StatusNotFound, "UnknownOperationException",
-				"no operation matches "+r.Method+" "+r.URL.Path, nil)
+			restjson.UnknownOperation(w, r)
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/promspace/promspace/internal/restjson"
 )
 
@@ -147,8 +145,7 @@ func (in *Instance) serveDelete(w http.ResponseWriter, r *http.Request) {
 		in.writeError(w, r, err)
 		return
 	}
-	w.Header().Set("x-amzn-RequestId", uuid.NewString())
-	w.WriteHeader(http.StatusAccepted)
+	restjson.WriteAccepted(w)
 }
 
 // writeError answers err as the AMP exception it stands for.
@@ -157,12 +154,7 @@ func (in *Instance) writeError(w http.ResponseWriter, r *http.Request, err error
 	var ve *ValidationError
 	switch {
 	case errors.As(err, &ve):
-		members := map[string]any{"reason": "CANNOT_PARSE"}
-		if ve.Field != "" {
-			members["reason"] = "FIELD_VALIDATION_FAILED"
-			members["fieldList"] = []map[string]string{{"name": ve.Field, "message": ve.Message}}
-		}
-		restjson.WriteError(w, http.StatusBadRequest, "ValidationException", ve.Message, members)
+		restjson.WriteValidation(w, ve.Message, ve.Field)
 	case errors.Is(err, ErrNotFound):
 		restjson.WriteError(w, http.StatusNotFound, "ResourceNotFoundException",
 			"Alert manager definition not found for workspace "+in.w.ID(), resource)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/google/uuid"
-
 	"github.com/promspace/promspace/internal/restjson"
 )
 
@@ -101,7 +99,7 @@ func (in *Instance) serveDelete(w http.ResponseWriter, r *http.Request) {
 		in.writeError(w, r, err, resourceType)
 		return
 	}
-	writeAccepted(w)
+	restjson.WriteAccepted(w)
 }
 
 func (in *Instance) serveCreateQuery(w http.ResponseWriter, r *http.Request) {
@@ -173,7 +171,7 @@ func (in *Instance) serveDeleteQuery(w http.ResponseWriter, r *http.Request) {
 		in.writeError(w, r, err, queryResourceType)
 		return
 	}
-	writeAccepted(w)
+	restjson.WriteAccepted(w)
 }
 
 // writeError answers err as the AMP exception it stands for.
@@ -182,13 +180,7 @@ func (in *Instance) writeError(w http.ResponseWriter, r *http.Request, err error
 	var ve *ValidationError
 	switch {
 	case errors.As(err, &ve):
-		members := map[string]any{"reason": "FIELD_VALIDATION_FAILED"}
-		if ve.Field != "" {
-			members["fieldList"] = []map[string]string{{"name": ve.Field, "message": ve.Message}}
-		} else {
-			members["reason"] = "CANNOT_PARSE"
-		}
-		restjson.WriteError(w, http.StatusBadRequest, "ValidationException", ve.Message, members)
+		restjson.WriteValidation(w, ve.Message, ve.Field)
 	case errors.Is(err, ErrNotFound):
 		what := "Logging configuration"
 		if resType == queryResourceType {
@@ -210,10 +202,4 @@ func decodeBody(r *http.Request, v any) error {
 		return &ValidationError{Message: e.Message}
 	}
 	return nil
-}
-
-// writeAccepted answers a delete: 202 with an empty body.
-func writeAccepted(w http.ResponseWriter) {
-	w.Header().Set("x-amzn-RequestId", uuid.NewString())
-	w.WriteHeader(http.StatusAccepted)
 }

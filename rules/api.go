@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/google/uuid"
-
 	"github.com/promspace/promspace/internal/restjson"
 )
 
@@ -171,8 +169,7 @@ func (m *RuleManager) serveDelete(w http.ResponseWriter, r *http.Request) {
 		m.writeError(w, r, err, name)
 		return
 	}
-	w.Header().Set("x-amzn-RequestId", uuid.NewString())
-	w.WriteHeader(http.StatusAccepted)
+	restjson.WriteAccepted(w)
 }
 
 // writeError answers err as the AMP exception it stands for.
@@ -181,13 +178,7 @@ func (m *RuleManager) writeError(w http.ResponseWriter, r *http.Request, err err
 	var ve *ValidationError
 	switch {
 	case errors.As(err, &ve):
-		members := map[string]any{"reason": "FIELD_VALIDATION_FAILED"}
-		if ve.Field != "" {
-			members["fieldList"] = []map[string]string{{"name": ve.Field, "message": ve.Message}}
-		} else {
-			members["reason"] = "CANNOT_PARSE"
-		}
-		restjson.WriteError(w, http.StatusBadRequest, "ValidationException", ve.Message, members)
+		restjson.WriteValidation(w, ve.Message, ve.Field)
 	case errors.Is(err, ErrTooManyRules):
 		restjson.WriteError(w, http.StatusBadRequest, "ValidationException", err.Error(),
 			map[string]any{"reason": "OTHER"})

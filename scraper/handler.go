@@ -3,7 +3,6 @@ package scraper
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -186,8 +185,7 @@ func (h *handler) defaultConfiguration(rw http.ResponseWriter, _ *http.Request) 
 }
 
 func (h *handler) unknownOperation(rw http.ResponseWriter, r *http.Request) {
-	restjson.WriteError(rw, http.StatusNotFound, "UnknownOperationException",
-		fmt.Sprintf("no operation matches %s %s", r.Method, r.URL.Path), nil)
+	restjson.UnknownOperation(rw, r)
 }
 
 // writeError answers err as the AMP exception it stands for.

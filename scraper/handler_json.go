@@ -137,7 +137,7 @@ func (h *handler) deleteLogging(rw http.ResponseWriter, r *http.Request) {
 		h.writeError(rw, r, err, id)
 		return
 	}
-	rw.WriteHeader(http.StatusAccepted)
+	restjson.WriteAccepted(rw)
 }
 
 // tags serves a tag operation on a scraper ARN, and passes any other ARN

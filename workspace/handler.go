@@ -199,7 +199,7 @@ func (h *handler) deleteWorkspace(rw http.ResponseWriter, r *http.Request) {
 		h.writeError(rw, r, err, id, "Workspace")
 		return
 	}
-	rw.WriteHeader(http.StatusAccepted)
+	restjson.WriteAccepted(rw)
 }
 
 func (h *handler) describeWorkspaceConfiguration(rw http.ResponseWriter, r *http.Request) {

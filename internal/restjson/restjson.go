@@ -7,6 +7,7 @@ package restjson
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -39,4 +40,30 @@ func WriteError(w http.ResponseWriter, status int, errType, message string, memb
 	body["message"] = message
 	w.Header().Set(ErrorTypeHeader, errType)
 	WriteJSON(w, status, body)
+}
+
+// WriteAccepted answers an operation whose response has no body, such as
+// a delete: 202 with the request id.
+func WriteAccepted(w http.ResponseWriter) {
+	w.Header().Set("x-amzn-RequestId", uuid.NewString())
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// WriteValidation writes the ValidationException of a request that does
+// not validate: reason FIELD_VALIDATION_FAILED with a fieldList naming
+// field, or, without a field, CANNOT_PARSE.
+func WriteValidation(w http.ResponseWriter, message, field string) {
+	members := map[string]any{"reason": "CANNOT_PARSE"}
+	if field != "" {
+		members["reason"] = "FIELD_VALIDATION_FAILED"
+		members["fieldList"] = []map[string]string{{"name": field, "message": message}}
+	}
+	WriteError(w, http.StatusBadRequest, "ValidationException", message, members)
+}
+
+// UnknownOperation answers a request that matches no operation of a
+// handler, as AMP does: 404 UnknownOperationException.
+func UnknownOperation(w http.ResponseWriter, r *http.Request) {
+	WriteError(w, http.StatusNotFound, "UnknownOperationException",
+		fmt.Sprintf("no operation matches %s %s", r.Method, r.URL.Path), nil)
 }
