@@ -116,13 +116,30 @@ type seriesCreator interface {
 	CreateSeries(lsets []labels.Labels, ts []int64, refs []storage.SeriesRef)
 }
 
+// refScoper is an appender whose series references may be kept from one
+// request to the next: SeriesRefScope returns a value, comparable and
+// never nil, that stays the same for as long as every reference it gave
+// still names the series it was given for (a workspace's TSDB changes it
+// whenever its head drops series). nil means references are not to be kept.
+type refScoper interface {
+	SeriesRefScope() any
+}
+
 // seriesRefs returns the references of req's series when app finds them
 // at once (0 for a series the TSDB refuses, or with no sample), or nil.
+// Series whose labels cache entry holds a reference in app's scope take
+// it and are not looked up; those found are kept in their entries.
 func seriesRefs(app storage.AppenderV2, req *Request) []storage.SeriesRef {
 	c, ok := app.(seriesCreator)
 	if !ok {
 		return nil
 	}
+	var scope any
+	if sc, ok := app.(refScoper); ok {
+		scope = sc.SeriesRefScope()
+	}
+	req.refs = slices.Grow(req.refs[:0], len(req.Series))[:len(req.Series)]
+	clear(req.refs)
 	// Series of exemplars alone are not created, as the TSDB would not.
 	req.lsets, req.firstT, req.idx = req.lsets[:0], req.firstT[:0], req.idx[:0]
 	for i := range req.Series {
@@ -136,16 +153,26 @@ func seriesRefs(app storage.AppenderV2, req *Request) []storage.SeriesRef {
 		default:
 			continue
 		}
+		if scope != nil && s.cached != nil {
+			if h := s.cached.hint.Load(); h != nil && h.scope == scope && labels.Equal(h.lset, s.Labels) {
+				req.refs[i] = h.ref
+				continue
+			}
+		}
 		req.lsets = append(req.lsets, s.Labels)
 		req.firstT = append(req.firstT, t)
 		req.idx = append(req.idx, i)
 	}
+	if len(req.lsets) == 0 {
+		return req.refs
+	}
 	found := slices.Grow(req.found[:0], len(req.lsets))[:len(req.lsets)]
 	c.CreateSeries(req.lsets, req.firstT, found)
-	req.refs = slices.Grow(req.refs[:0], len(req.Series))[:len(req.Series)]
-	clear(req.refs)
 	for k, i := range req.idx {
 		req.refs[i] = found[k]
+		if s := &req.Series[i]; scope != nil && found[k] != 0 && s.cached != nil {
+			s.cached.hint.Store(&refHint{scope: scope, lset: s.Labels, ref: found[k]})
+		}
 	}
 	req.found = found
 	return req.refs

@@ -27,9 +27,8 @@ type decoder struct {
 	exemplars []exemplar.Exemplar
 
 	// cache, when set, is read-locked by the caller for the whole decode;
-	// misses are collected in pending, with their keys in keys.
+	// misses are collected in pending.
 	cache   *labelsCache
-	keys    []byte
 	pending []cacheEntry
 
 	// 2.0 only.
@@ -52,7 +51,6 @@ func (d *decoder) reset() {
 	d.rawSeries = d.rawSeries[:0]
 	clear(d.symCopies)
 	d.cache = nil
-	d.keys = d.keys[:0]
 	clear(d.pending)
 	d.pending = d.pending[:0]
 }
@@ -68,7 +66,7 @@ func decode(r *Request, v Version, body []byte, scheme model.ValidationScheme, c
 		cache.mu.RLock()
 		defer func() {
 			cache.mu.RUnlock()
-			cache.add(r.d.pending, r.d.keys)
+			cache.add(r.d.pending)
 		}()
 	}
 	if v == V2 {
@@ -127,21 +125,17 @@ func (d *decoder) labels(pairs []labels.Label) (labels.Labels, *cachedLabels, st
 		ls, reason, err := d.validateAndBuild(pairs)
 		return ls, nil, reason, err
 	}
-	start := len(d.keys)
-	d.keys = appendKey(d.keys, pairs)
-	e, ok, stale := d.cache.get(d.keys[start:])
+	hash := d.cache.hash(pairs)
+	e, ok, stale := d.cache.get(hash, pairs)
 	if !ok {
 		ls, reason, err := d.validateAndBuild(pairs)
 		if err != nil {
-			d.keys = d.keys[:start]
 			return ls, nil, reason, err
 		}
 		e = &cachedLabels{labels: ls}
 	}
-	if ok && !stale {
-		d.keys = d.keys[:start]
-	} else {
-		d.pending = append(d.pending, cacheEntry{start: start, end: len(d.keys), entry: e})
+	if !ok || stale {
+		d.pending = append(d.pending, cacheEntry{hash: hash, entry: e})
 	}
 	return e.labels, e, "", nil
 }

@@ -25,7 +25,7 @@ const (
 	DefaultMaxRequestBytes   = 10 << 20
 	DefaultMaxDecodedBytes   = 32 << 20 // as Prometheus' receiver
 	DefaultMaxResponseErrors = 10
-	DefaultLabelsCacheSize   = 1 << 16
+	DefaultLabelsCacheSize   = 1 << 17
 )
 
 // Options configures a Handler. Zero values mean the defaults.
@@ -45,8 +45,9 @@ type Options struct {
 	NameValidation model.ValidationScheme
 	// LabelsCacheSize bounds the cache of validated series labels, shared by
 	// all workspaces, that spares series sent again their validation and
-	// copy. It keeps up to two generations of this many series. Default
-	// 65536; negative disables it.
+	// copy. It keeps up to two generations of this many series, each
+	// entry the series' labels and about 130 bytes more. Default 131072;
+	// negative disables it.
 	LabelsCacheSize int
 	// Pipeline runs, in order, on every decoded and validated request before
 	// it is appended. Empty by default.

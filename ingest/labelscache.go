@@ -1,24 +1,29 @@
 package ingest
 
 import (
-	"encoding/binary"
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
 )
 
 // labelsCache maps the label pairs of a series, as received, to their
 // validated labels.Labels, so that a series sent again (the steady state of
-// remote write) is neither validated nor copied again. Entries only depend
-// on the received bytes and the validation scheme, so the cache is shared by
-// all workspaces of a Handler. It holds two generations of at most max
-// entries each: when the current one is full it becomes the old one, which
-// bounds memory without bookkeeping per lookup.
+// remote write) is neither validated nor copied again. Entries are keyed by
+// a hash of the pairs and hold no copy of them: a hit is checked against
+// the entry's labels (see samePairs), so that a collision is a miss, and
+// pairs that validation changes (unsorted ones) are never hits. Entries
+// only depend on the pairs and the validation scheme, so the cache is
+// shared by all workspaces of a Handler. It holds two generations of at
+// most max entries each: when the current one is full it becomes the old
+// one, which bounds memory without bookkeeping per lookup.
 type labelsCache struct {
 	mu       sync.RWMutex
 	max      int
-	cur, old map[string]*cachedLabels
+	seed     maphash.Seed
+	cur, old map[uint64]*cachedLabels
 }
 
 // cachedLabels is a labels cache entry: the validated labels and, written
@@ -35,6 +40,22 @@ type cachedLabels struct {
 	state   atomic.Uint32
 	name    string
 	without labels.Labels
+
+	// hint is the TSDB reference of the series these labels (or the
+	// derived ones) were last appended as, in the scope it was found in.
+	hint atomic.Pointer[refHint]
+}
+
+// refHint is a series' TSDB reference as an appender that implements
+// refScoper found it. It holds while the appender's SeriesRefScope is
+// still scope: the TSDB gives no two series the same reference, and the
+// scope changes whenever it may have dropped one. lset is the labels the
+// reference is for (the entry's labels or its derived ones, the same
+// memory), so that a hint is only used for the labels it was found for.
+type refHint struct {
+	scope any
+	lset  labels.Labels
+	ref   storage.SeriesRef
 }
 
 const (
@@ -47,49 +68,73 @@ func newLabelsCache(size int) *labelsCache {
 	if size <= 0 {
 		return nil
 	}
-	return &labelsCache{max: size, cur: make(map[string]*cachedLabels)}
+	return &labelsCache{max: size, seed: maphash.MakeSeed(), cur: make(map[uint64]*cachedLabels)}
 }
 
-// get looks key up; the caller holds c.mu for reading. An entry found in
-// the old generation is reported as stale, to be added to the current one.
-func (c *labelsCache) get(key []byte) (e *cachedLabels, ok, stale bool) {
-	if e, ok = c.cur[string(key)]; ok {
+// hash hashes label pairs, in the order received.
+func (c *labelsCache) hash(pairs []labels.Label) uint64 {
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	for _, p := range pairs {
+		h.WriteString(p.Name)
+		h.WriteByte(0xff) // not in valid UTF-8
+		h.WriteString(p.Value)
+		h.WriteByte(0xff)
+	}
+	return h.Sum64()
+}
+
+// get looks the pairs of hash up; the caller holds c.mu for reading. An
+// entry found in the old generation is reported as stale, to be added to
+// the current one.
+func (c *labelsCache) get(hash uint64, pairs []labels.Label) (e *cachedLabels, ok, stale bool) {
+	if e, ok = c.cur[hash]; ok && samePairs(e.labels, pairs) {
 		return e, true, false
 	}
-	e, ok = c.old[string(key)]
-	return e, ok, ok
+	if e, ok = c.old[hash]; ok && samePairs(e.labels, pairs) {
+		return e, true, true
+	}
+	return nil, false, false
 }
 
-// add inserts the entries a request missed.
-func (c *labelsCache) add(entries []cacheEntry, keys []byte) {
+// samePairs reports whether pairs, without those of empty values (which
+// validation drops), are ls in the same order.
+func samePairs(ls labels.Labels, pairs []labels.Label) bool {
+	i, same := 0, true
+	ls.Range(func(l labels.Label) {
+		for same && i < len(pairs) && pairs[i].Value == "" {
+			i++
+		}
+		if !same || i == len(pairs) || pairs[i].Name != l.Name || pairs[i].Value != l.Value {
+			same = false
+			return
+		}
+		i++
+	})
+	for same && i < len(pairs) && pairs[i].Value == "" {
+		i++
+	}
+	return same && i == len(pairs)
+}
+
+// add inserts the entries a request missed, replacing any of the same hash.
+func (c *labelsCache) add(entries []cacheEntry) {
 	if len(entries) == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, e := range entries {
-		c.cur[string(keys[e.start:e.end])] = e.entry
+		c.cur[e.hash] = e.entry
 		if len(c.cur) >= c.max {
-			c.old, c.cur = c.cur, make(map[string]*cachedLabels, len(c.cur))
+			c.old, c.cur = c.cur, make(map[uint64]*cachedLabels, len(c.cur))
 		}
 	}
 }
 
-// cacheEntry is a pending insertion: the key is keys[start:end] in the
-// decoder's key buffer. A stale entry keeps its *cachedLabels, derived
-// labels included.
+// cacheEntry is a pending insertion. A stale entry keeps its
+// *cachedLabels, derived labels included.
 type cacheEntry struct {
-	start, end int
-	entry      *cachedLabels
-}
-
-// appendKey encodes label pairs, in the order received, as a cache key.
-func appendKey(b []byte, pairs []labels.Label) []byte {
-	for _, p := range pairs {
-		b = binary.AppendUvarint(b, uint64(len(p.Name)))
-		b = append(b, p.Name...)
-		b = binary.AppendUvarint(b, uint64(len(p.Value)))
-		b = append(b, p.Value...)
-	}
-	return b
+	hash  uint64
+	entry *cachedLabels
 }

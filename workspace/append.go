@@ -50,6 +50,9 @@ import (
 type orderedAppendable struct {
 	db  *tsdb.DB
 	mtx *sync.Mutex
+	// scopes, when set, is the series lifecycle callback db was opened
+	// with, and the appenders give out its scope (SeriesRefScope).
+	scopes *refScopes
 }
 
 // OrderedAppendable returns db with the appenders a Workspace appends
@@ -71,6 +74,7 @@ func (a orderedAppendable) AppenderV2(ctx context.Context) storage.AppenderV2 {
 		getRef:             gr,
 		db:                 a.db,
 		mtx:                a.mtx,
+		scopes:             a.scopes,
 		ctx:                ctx,
 	}
 }
@@ -82,7 +86,23 @@ type orderedAppender struct {
 	getRef storage.GetRef
 	db     *tsdb.DB
 	mtx    *sync.Mutex
+	scopes *refScopes
 	ctx    context.Context
+}
+
+// SeriesRefScope returns a value that stays the same for as long as every
+// series reference the workspace's appenders gave out still names its
+// series: until the head drops series. A caller may keep the references it
+// got, with this value, and append by them while it is unchanged, without
+// looking the series up. It is nil, references not to be kept, for a TSDB
+// that is no workspace's (OrderedAppendable). A reference kept across a
+// change is not wrong for its own series either; appended by, it creates
+// the series anew if the head dropped it.
+func (a *orderedAppender) SeriesRefScope() any {
+	if a.scopes == nil {
+		return nil
+	}
+	return a.scopes.scope()
 }
 
 // Append appends to the TSDB's appender, once the series is logged when ref

@@ -87,6 +87,8 @@ func (r *Registry) openTSDB(w *Workspace) error {
 		return err
 	}
 	opts := r.opts.tsdbOptions(w.Config())
+	scopes := newRefScopes()
+	opts.SeriesLifecycleCallback = scopes
 	var reg prometheus.Registerer
 	if r.opts.Registerer != nil {
 		w.metrics = newClosingRegisterer(prometheus.WrapRegistererWith(prometheus.Labels{"workspace": w.id}, r.opts.Registerer))
@@ -124,6 +126,7 @@ func (r *Registry) openTSDB(w *Workspace) error {
 		r.logger.Warn("Dropping unreadable metric metadata", "workspace", w.id, "err", err)
 	}
 	w.tsdbOpts = opts
+	w.refScopes.Store(scopes)
 	w.db.Store(db)
 	if err := r.openComponents(context.Background(), w); err != nil {
 		w.db.Store(nil)

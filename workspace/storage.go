@@ -51,7 +51,7 @@ func (w *Workspace) AppenderV2(ctx context.Context) storage.AppenderV2 {
 	if !ok {
 		return failedAppender{w.errClosing()}
 	}
-	app := orderedAppendable{db: w.DB(), mtx: &w.commitMtx}.AppenderV2(ctx).(*orderedAppender)
+	app := orderedAppendable{db: w.DB(), mtx: &w.commitMtx, scopes: w.refScopes.Load()}.AppenderV2(ctx).(*orderedAppender)
 	return &heldAppender{orderedAppender: app, release: release}
 }
 

@@ -43,6 +43,9 @@ type Workspace struct {
 	// commitMtx orders the commits of Appendable's appenders, so that the
 	// WAL and WBL have them in the order they reach memory (see append.go).
 	commitMtx sync.Mutex
+	// refScopes is the series lifecycle callback of the open TSDB, stored
+	// before db.
+	refScopes atomic.Pointer[refScopes]
 	// tsdbOpts are the options db was opened with; metrics is the
 	// workspace's view of the registry's registerer (nil without one).
 	tsdbOpts *tsdb.Options

@@ -1,0 +1,41 @@
+package ingest
+
+import (
+	"testing"
+
+	"github.com/prometheus/prometheus/model/labels"
+)
+
+// TestLabelsCacheCollision checks that an entry is only a hit for the
+// pairs of its own labels: an entry filed under the hash of other pairs
+// (as a hash collision would) is a miss, and so are the entry's own
+// labels received in another order.
+func TestLabelsCacheCollision(t *testing.T) {
+	c := newLabelsCache(8)
+	a := []labels.Label{{Name: "__name__", Value: "up"}, {Name: "job", Value: "a"}}
+	b := []labels.Label{{Name: "__name__", Value: "up"}, {Name: "job", Value: "b"}}
+	ea := &cachedLabels{labels: labels.New(a...)}
+	c.add([]cacheEntry{{hash: c.hash(a), entry: ea}, {hash: c.hash(b), entry: ea}})
+
+	if e, ok, _ := c.get(c.hash(a), a); !ok || e != ea {
+		t.Errorf("own pairs: entry %v, hit %v", e, ok)
+	}
+	if _, ok, _ := c.get(c.hash(b), b); ok {
+		t.Error("other pairs under the same hash are a hit")
+	}
+	withEmpty := []labels.Label{{Name: "__name__", Value: "up"}, {Name: "empty", Value: ""}, {Name: "job", Value: "a"}, {Name: "z", Value: ""}}
+	c.add([]cacheEntry{{hash: c.hash(withEmpty), entry: ea}})
+	if _, ok, _ := c.get(c.hash(withEmpty), withEmpty); !ok {
+		t.Error("pairs with empty values, the rest the entry's labels: a miss")
+	}
+	reversed := []labels.Label{a[1], a[0]}
+	c.add([]cacheEntry{{hash: c.hash(reversed), entry: ea}})
+	if _, ok, _ := c.get(c.hash(reversed), reversed); ok {
+		t.Error("the entry's labels in another order are a hit")
+	}
+	short := a[:1]
+	c.add([]cacheEntry{{hash: c.hash(short), entry: ea}})
+	if _, ok, _ := c.get(c.hash(short), short); ok {
+		t.Error("a prefix of the entry's labels is a hit")
+	}
+}
