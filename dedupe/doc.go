@@ -17,6 +17,7 @@
 // starts a real etcd server for tests. The package does not own the
 // discarded-samples metric (package ingest counts what a stage drops). The
 // Service takes quota.Limits.MaxHAClusters as Options.MaxClusters when that
-// is unset; per-workspace quota overrides of it do not reach the tracker,
-// whose own Options.Overrides do.
+// is unset, and a workspace's quota gives its Tracker the HA cluster limit
+// of a per-workspace quota override (Tracker.SetMaxClusters); a MaxClusters
+// of the tracker's own Options.Overrides wins over both.
 package dedupe

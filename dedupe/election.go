@@ -204,7 +204,7 @@ func (t *Tracker) admit(ctx context.Context, name string, now time.Time) (*clust
 	for n := range t.clusters {
 		names[n] = true
 	}
-	if !names[name] && len(names) >= t.opts.MaxClusters {
+	if !names[name] && len(names) >= t.maxClustersNow() {
 		t.refusedAt, t.listed = now, names
 		return nil, t.errTooManyClusters()
 	}

@@ -78,7 +78,8 @@ type Options struct {
 	// host program sets the label names, timeouts or cluster limit of one
 	// workspace, and false to keep the fields above. Zero fields of what
 	// it returns keep the fields above. It is called when the workspace
-	// opens; options it makes invalid fail the opening.
+	// opens; options it makes invalid fail the opening. A MaxClusters it
+	// returns wins over Tracker.SetMaxClusters.
 	Overrides func(workspaceID string) (WorkspaceOptions, bool)
 
 	// Logger defaults to discarding.
@@ -147,21 +148,23 @@ func (o *Options) workspace() WorkspaceOptions {
 	}
 }
 
-// forWorkspace returns the options of the workspace id.
-func (o *Options) forWorkspace(id string) (WorkspaceOptions, error) {
-	w := o.workspace()
+// forWorkspace returns the options of the workspace id, and whether
+// Overrides gave it a MaxClusters of its own.
+func (o *Options) forWorkspace(id string) (w WorkspaceOptions, ownMax bool, err error) {
+	w = o.workspace()
 	if o.Overrides == nil {
-		return w, nil
+		return w, false, nil
 	}
 	ov, ok := o.Overrides(id)
 	if !ok {
-		return w, nil
+		return w, false, nil
 	}
+	ownMax = ov.MaxClusters > 0
 	ov = ov.or(w)
 	if err := ov.validate(); err != nil {
-		return WorkspaceOptions{}, fmt.Errorf("dedupe options of workspace %s: %w", id, err)
+		return WorkspaceOptions{}, false, fmt.Errorf("dedupe options of workspace %s: %w", id, err)
 	}
-	return ov, nil
+	return ov, ownMax, nil
 }
 
 // or returns w with its zero and negative fields taken from d.

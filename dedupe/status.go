@@ -47,7 +47,7 @@ func (t *Tracker) Status(ctx context.Context) (Status, error) {
 		ReplicaLabel:    t.opts.ReplicaLabel,
 		FailoverTimeout: t.opts.FailoverTimeout.String(),
 		UpdateTimeout:   t.opts.UpdateTimeout.String(),
-		MaxClusters:     t.opts.MaxClusters,
+		MaxClusters:     t.maxClustersNow(),
 		Now:             t.now().UTC(),
 		Clusters:        make([]ClusterStatus, 0, len(entries)),
 	}

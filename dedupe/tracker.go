@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -54,21 +56,24 @@ func (ts *Trackers) Component() workspace.Component {
 // host program that runs the stage in a pipeline of its own. Close it when
 // the workspace closes.
 func (ts *Trackers) Open(id string) (*Tracker, error) {
-	o, err := ts.opts.forWorkspace(id)
+	o, ownMax, err := ts.opts.forWorkspace(id)
 	if err != nil {
 		return nil, err
 	}
-	return &Tracker{
+	t := &Tracker{
 		id:       id,
 		prefix:   id + "/",
 		opts:     o,
+		ownMax:   ownMax,
 		kv:       ts.opts.KV,
 		now:      ts.opts.Now,
 		logger:   ts.opts.Logger.With("workspace", id),
 		metrics:  ts.metrics,
 		strip:    newStripper(o.ReplicaLabel, ts.opts.StrippedCacheSize),
 		clusters: map[string]*cluster{},
-	}, nil
+	}
+	t.maxClusters.Store(int64(o.MaxClusters))
+	return t, nil
 }
 
 // Tracker is one workspace's HA tracker: the ingest Stage that elects a
@@ -92,14 +97,19 @@ func (ts *Trackers) Open(id string) (*Tracker, error) {
 // that serves the leader and another that serves the other replica may
 // therefore fail over up to UpdateTimeout plus jitter early, never late.
 type Tracker struct {
-	id      string
-	prefix  string // of the workspace's keys in the KV
-	opts    WorkspaceOptions
-	kv      KV
-	now     func() time.Time
-	logger  *slog.Logger
-	metrics *metrics
-	strip   *stripper
+	id     string
+	prefix string // of the workspace's keys in the KV
+	opts   WorkspaceOptions
+	// ownMax is whether Options.Overrides gave the workspace its
+	// MaxClusters; maxClusters is the limit in force, written under
+	// admitMtx.
+	ownMax      bool
+	maxClusters atomic.Int64
+	kv          KV
+	now         func() time.Time
+	logger      *slog.Logger
+	metrics     *metrics
+	strip       *stripper
 
 	mtx      sync.Mutex
 	clusters map[string]*cluster
@@ -119,8 +129,48 @@ var (
 	_ http.Handler       = (*Tracker)(nil)
 )
 
-// Options returns the workspace's options.
-func (t *Tracker) Options() WorkspaceOptions { return t.opts }
+// Options returns the workspace's options, with the cluster limit in
+// force (math.MaxInt for none).
+func (t *Tracker) Options() WorkspaceOptions {
+	o := t.opts
+	o.MaxClusters = t.maxClustersNow()
+	return o
+}
+
+func (t *Tracker) maxClustersNow() int { return int(t.maxClusters.Load()) }
+
+// SetMaxClusters makes n the workspace's cluster limit, 0 meaning none,
+// in place of Options.MaxClusters; with ok false it restores
+// Options.MaxClusters. The workspace's Quota calls it when an override of
+// its limits gives the workspace an HA cluster limit (quota.Options.
+// Overrides), so that the override applies here too. A MaxClusters that
+// Options.Overrides gives the workspace wins: then SetMaxClusters does
+// nothing. The limit applies to the next request of a cluster not
+// followed yet; clusters already followed are kept.
+func (t *Tracker) SetMaxClusters(n int, ok bool) {
+	if t.ownMax {
+		return
+	}
+	switch {
+	case !ok:
+		n = t.opts.MaxClusters
+	case n <= 0:
+		n = math.MaxInt
+	}
+	t.admitMtx.Lock()
+	defer t.admitMtx.Unlock()
+	t.maxClusters.Store(int64(n))
+	t.refusedAt, t.listed = time.Time{}, nil // counted against the old limit
+}
+
+// Clusters returns how many HA clusters of the workspace this node
+// follows, as the promspace_ha_tracker_clusters gauge shows: those it
+// admitted, less those it forgot after 30 minutes without a request.
+func (t *Tracker) Clusters() int {
+	t.mtx.Lock()
+	defer t.mtx.Unlock()
+	return len(t.clusters)
+}
 
 // Process implements ingest.Stage: see Tracker.
 func (t *Tracker) Process(ctx context.Context, _ ingest.Target, req *ingest.Request) error {
@@ -162,7 +212,7 @@ func (t *Tracker) haLabels(lset labels.Labels) (cluster, replica string, ok bool
 func (t *Tracker) errTooManyClusters() error {
 	return &ingest.StatusError{
 		Status: http.StatusBadRequest,
-		Err:    fmt.Errorf("too many HA clusters (limit: %d)", t.opts.MaxClusters),
+		Err:    fmt.Errorf("too many HA clusters (limit: %d)", t.maxClustersNow()),
 		Reason: ReasonTooManyClusters,
 	}
 }

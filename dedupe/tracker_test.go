@@ -2,6 +2,8 @@ package dedupe_test
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -199,4 +201,55 @@ func sortedAndValid(ls labels.Labels) bool {
 	ls.Range(func(l labels.Label) { names = append(names, l.Name) })
 	_, dup := ls.HasDuplicateLabelNames()
 	return slices.IsSorted(names) && !dup && ls.Get("__name__") != ""
+}
+
+// TestSetMaxClusters: a limit set on the running tracker applies to the
+// next new cluster, raised or lowered, 0 being none; unset, the options'
+// limit is back; a limit of the workspace's own Overrides wins.
+func TestSetMaxClusters(t *testing.T) {
+	clk := newClock()
+	n := newNode(t, "ws", dedupe.Options{Now: clk.Now, MaxClusters: 2})
+	refused := func(c string, limit int) {
+		t.Helper()
+		req := &ingest.Request{Series: []ingest.Series{series(1, "__name__", "up", "cluster", c, "__replica__", "r1")}}
+		err := n.Process(context.Background(), ingest.Target{}, req)
+		if want := fmt.Sprintf("too many HA clusters (limit: %d)", limit); status(t, err) != 400 || err.Error() != want {
+			t.Errorf("cluster %s: %v, want 400 %s", c, err, want)
+		}
+	}
+	accepted := func(c string) {
+		t.Helper()
+		if got := n.send(t, c, "r1"); got != 204 {
+			t.Errorf("cluster %s: %d, want 204", c, got)
+		}
+	}
+	accepted("c1")
+	accepted("c2")
+	refused("c3", 2)
+
+	n.SetMaxClusters(3, true)
+	accepted("c3") // at once, although c3 was just refused
+	refused("c4", 3)
+	if got := n.Options().MaxClusters; got != 3 {
+		t.Errorf("Options().MaxClusters %d, want 3", got)
+	}
+	n.SetMaxClusters(0, true)
+	accepted("c4")
+	if got := n.Options().MaxClusters; got != math.MaxInt {
+		t.Errorf("Options().MaxClusters %d without a limit, want math.MaxInt", got)
+	}
+	n.SetMaxClusters(7, false)
+	refused("c5", 2)
+	accepted("c1") // followed already
+	if got := n.Clusters(); got != 4 {
+		t.Errorf("%d clusters followed, want 4", got)
+	}
+
+	own := newNode(t, "own", dedupe.Options{Now: clk.Now, Overrides: func(string) (dedupe.WorkspaceOptions, bool) {
+		return dedupe.WorkspaceOptions{MaxClusters: 1}, true
+	}})
+	own.SetMaxClusters(10, true)
+	if own.send(t, "c1", "r1") != 204 || own.send(t, "c2", "r1") != 400 {
+		t.Error("the workspace's own MaxClusters 1 did not win over SetMaxClusters(10)")
+	}
 }

@@ -34,5 +34,6 @@
 // limits, which the query API reads per request; Quota.View and its
 // ServeHTTP are the /workspaces/{id}/limits view, every limit next to its
 // usage. Rules per workspace and active alerts are limits here, enforced
-// by package rules.
+// by package rules; the HA cluster limit is enforced by the workspace's
+// dedupe.Tracker, which an override's reaches through ApplyConfig.
 package quota

@@ -56,7 +56,9 @@ const (
 // package reads them).
 //
 // Quota.Process enforces the ingest limits (series, labels, ingestion
-// rate); the query path does not read these yet.
+// rate); the query API reads the query limits (Limits.Query), package
+// rules the rules and alerts limits, package alertmanager the alert
+// manager's, and the workspace's HA tracker the HA cluster limit.
 type Limits struct {
 	// MaxActiveSeries bounds the series of the workspace with a sample in
 	// the last 2 hours: "per-user series limit of N exceeded".
@@ -82,7 +84,8 @@ type Limits struct {
 	MaxLabelNameLength  int
 	MaxLabelValueLength int
 	// MaxHAClusters bounds the HA clusters the dedupe tracker follows for
-	// the workspace.
+	// the workspace; the Quota gives an override's to the tracker (see
+	// Quota.ApplyConfig).
 	MaxHAClusters int
 	// MaxMetadataFamilies bounds the metric families the workspace keeps
 	// metadata for; further metadata is dropped, its samples kept.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/promspace/promspace/dedupe"
 	"github.com/promspace/promspace/ingest"
 	"github.com/promspace/promspace/workspace"
 )
@@ -99,6 +100,7 @@ func (qs *Quotas) Component() workspace.Component {
 func (qs *Quotas) open(ctx context.Context, w *workspace.Workspace) (*Quota, error) {
 	q := qs.newQuota(w.ID())
 	q.w = w
+	q.ha, _ = workspace.InstanceOf[*dedupe.Tracker](w, dedupe.ComponentName)
 	if err := q.restore(ctx, w); err != nil {
 		return nil, err
 	}
@@ -116,14 +118,14 @@ func (qs *Quotas) newQuota(id string) *Quota {
 }
 
 // limitsOf returns the limits Options give workspace w, before its
-// configuration's.
-func (qs *Quotas) limitsOf(w *workspace.Workspace) Limits {
+// configuration's, and whether Options.Overrides gave them.
+func (qs *Quotas) limitsOf(w *workspace.Workspace) (Limits, bool) {
 	if qs.opts.Overrides != nil {
 		if l, ok := qs.opts.Overrides(w); ok {
-			return l.clone()
+			return l.clone(), true
 		}
 	}
-	return qs.opts.Limits.clone()
+	return qs.opts.Limits.clone(), false
 }
 
 // Quota is one workspace's quotas: its Limits, the state of its ingest
@@ -131,9 +133,12 @@ func (qs *Quotas) limitsOf(w *workspace.Workspace) Limits {
 // metering. It is the workspace's instance of the Quotas component and the
 // ingest Stage that enforces the ingest limits (see Process).
 type Quota struct {
-	id  string
-	qs  *Quotas
-	w   *workspace.Workspace // nil for a Quota of no workspace (tests)
+	id string
+	qs *Quotas
+	w  *workspace.Workspace // nil for a Quota of no workspace (tests)
+	// ha is the workspace's HA tracker, opened before the Quota; nil
+	// without one.
+	ha  *dedupe.Tracker
 	now func() time.Time
 
 	mtx    sync.RWMutex
@@ -197,9 +202,15 @@ func (q *Quota) metadata() *workspace.MetadataStore {
 // ApplyConfig takes the quotas the workspace's configuration holds
 // (limitsPerLabelSet, the out-of-order window, retention) into Limits,
 // over those of Options.Overrides (asked again) or Options.Limits, and
-// applies them to the running workspace.
+// applies them to the running workspace. The HA cluster limit of an
+// override goes to the workspace's HA tracker (dedupe.Tracker.
+// SetMaxClusters); without one, the tracker keeps its options' limit.
 func (q *Quota) ApplyConfig(c workspace.Configuration) error {
-	q.setLimits(q.qs.limitsOf(q.w).withConfig(c))
+	l, overridden := q.qs.limitsOf(q.w)
+	q.setLimits(l.withConfig(c))
+	if q.ha != nil {
+		q.ha.SetMaxClusters(l.MaxHAClusters, overridden)
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package quota
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"time"
 )
@@ -127,6 +128,15 @@ func (q *Quota) View() View {
 		},
 	}
 	v.Limits.ActiveSeriesPerMetric.Metric = u.LargestMetric
+	if q.ha != nil {
+		// The tracker's limit is the one in force: its own options' may
+		// differ from Limits'.
+		n := q.ha.Options().MaxClusters
+		if n == math.MaxInt {
+			n = 0
+		}
+		v.Limits.HAClusters = count(int64(n), int64(q.ha.Clusters()), "clusters")
+	}
 	// Zero accepts no out-of-order sample: a limit, not none.
 	v.Limits.OutOfOrderTimeWindow = ViewLimit{Limit: ptr(l.OutOfOrderTimeWindow.Seconds()), Unit: "seconds"}
 	if l.IngestionRate > 0 {
