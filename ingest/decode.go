@@ -33,6 +33,7 @@ type decoder struct {
 
 	// 2.0 only.
 	symbols   []string          // point into the body
+	symHashes []uint64          // the cache's hash of each symbol
 	rawSeries [][]byte          // the encoded series, decoded once symbols are known
 	symCopies map[uint32]string // metadata strings copied out of the body
 }
@@ -47,6 +48,7 @@ func (d *decoder) reset() {
 	d.exemplars = d.exemplars[:0]
 	clear(d.symbols)
 	d.symbols = d.symbols[:0]
+	d.symHashes = d.symHashes[:0]
 	clear(d.rawSeries)
 	d.rawSeries = d.rawSeries[:0]
 	clear(d.symCopies)
@@ -125,7 +127,7 @@ func (d *decoder) labels(pairs []labels.Label) (labels.Labels, *cachedLabels, st
 		ls, reason, err := d.validateAndBuild(pairs)
 		return ls, nil, reason, err
 	}
-	hash := d.cache.hash(pairs)
+	hash := d.seriesHash(pairs)
 	e, ok, stale := d.cache.get(hash, pairs)
 	if !ok {
 		ls, reason, err := d.validateAndBuild(pairs)
@@ -138,6 +140,20 @@ func (d *decoder) labels(pairs []labels.Label) (labels.Labels, *cachedLabels, st
 		d.pending = append(d.pending, cacheEntry{hash: hash, entry: e})
 	}
 	return e.labels, e, "", nil
+}
+
+// seriesHash is the cache's hash of pairs: from the hashes of the 2.0
+// request's symbols their references name (d.refs), or from the pairs.
+func (d *decoder) seriesHash(pairs []labels.Label) uint64 {
+	if len(d.symHashes) == 0 {
+		return d.cache.hash(pairs)
+	}
+	refs, hs := d.refs, d.symHashes
+	h := uint64(len(refs) / 2)
+	for j := 0; j+1 < len(refs); j += 2 {
+		h = mixHash(h, hs[refs[j]], hs[refs[j+1]])
+	}
+	return h
 }
 
 func (d *decoder) validateAndBuild(pairs []labels.Label) (labels.Labels, string, error) {

@@ -47,6 +47,11 @@ func (d *decoder) decodeV2(r *Request, b []byte) error {
 	if len(d.symbols) > 0 && d.symbols[0] != "" {
 		return &contentError{fmt.Sprintf("symbols[0] is %s, not the empty string that remote write 2.0 requires it to be", quoteCut(d.symbols[0]))}
 	}
+	if d.cache != nil {
+		for _, sym := range d.symbols {
+			d.symHashes = append(d.symHashes, d.cache.stringHash(sym))
+		}
+	}
 	for _, msg := range d.rawSeries {
 		if err := d.decodeSeriesV2(r, msg); err != nil {
 			return err

@@ -73,15 +73,23 @@ func newLabelsCache(size int) *labelsCache {
 
 // hash hashes label pairs, in the order received.
 func (c *labelsCache) hash(pairs []labels.Label) uint64 {
-	var h maphash.Hash
-	h.SetSeed(c.seed)
+	h := uint64(len(pairs))
 	for _, p := range pairs {
-		h.WriteString(p.Name)
-		h.WriteByte(0xff) // not in valid UTF-8
-		h.WriteString(p.Value)
-		h.WriteByte(0xff)
+		h = mixHash(h, c.stringHash(p.Name), c.stringHash(p.Value))
 	}
-	return h.Sum64()
+	return h
+}
+
+// stringHash hashes one name or value. A 2.0 request's pairs are hashed
+// from the hashes of its symbols, each hashed once per request.
+func (c *labelsCache) stringHash(s string) uint64 { return maphash.String(c.seed, s) }
+
+// mixHash folds the hashes of a label's name and value into h, the hash
+// of the pairs before it.
+func mixHash(h, name, value uint64) uint64 {
+	h = (h ^ name) * 0x9e3779b97f4a7c15
+	h = (h ^ h>>29 ^ value) * 0xbf58476d1ce4e5b9
+	return h ^ h>>32
 }
 
 // get looks the pairs of hash up; the caller holds c.mu for reading. An

@@ -39,3 +39,21 @@ func TestLabelsCacheCollision(t *testing.T) {
 		t.Error("a prefix of the entry's labels is a hit")
 	}
 }
+
+// TestLabelsCacheHashV2 checks that a 2.0 series' hash, from its
+// request's symbol hashes, is the hash of its pairs, as a 1.0 series'.
+func TestLabelsCacheHashV2(t *testing.T) {
+	c := newLabelsCache(8)
+	d := decoder{cache: c, symbols: []string{"", "__name__", "up", "job", "a", "empty"}}
+	for _, s := range d.symbols {
+		d.symHashes = append(d.symHashes, c.stringHash(s))
+	}
+	d.refs = []uint32{1, 2, 5, 0, 3, 4}
+	pairs := []labels.Label{{Name: "__name__", Value: "up"}, {Name: "empty", Value: ""}, {Name: "job", Value: "a"}}
+	if got, want := d.seriesHash(pairs), c.hash(pairs); got != want {
+		t.Errorf("hash from symbols %x, from pairs %x", got, want)
+	}
+	if c.hash(pairs) == c.hash(pairs[:2]) || c.hash(pairs) == c.hash([]labels.Label{pairs[2], pairs[1], pairs[0]}) {
+		t.Error("prefix or reordering hashes the same")
+	}
+}
