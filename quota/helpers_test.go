@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/golang/snappy"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
 
@@ -56,6 +57,8 @@ type env struct {
 	w     *workspace.Workspace
 	q     *quota.Quota
 	srv   *httptest.Server
+	// metrics are the ingest handler's, new with each attach.
+	metrics *prometheus.Registry
 }
 
 // newEnv opens an env whose Quotas have opts, with a fake clock unless
@@ -108,7 +111,8 @@ func (e *env) attach(id string) {
 		e.t.Fatal("no *quota.Quota for an open workspace")
 	}
 	e.w, e.q = w, q
-	h := ingest.NewHandler(ingest.Options{Now: e.clock.Now})
+	e.metrics = prometheus.NewRegistry()
+	h := ingest.NewHandler(ingest.Options{Now: e.clock.Now, Registerer: e.metrics})
 	ep := h.Open(ingest.Target{ID: w.ID(), Appendable: w, Metadata: w.Metadata(), Pipeline: []ingest.Stage{q}})
 	e.srv = httptest.NewServer(ep)
 	e.t.Cleanup(e.srv.Close)
