@@ -30,6 +30,11 @@ func TestHAPair(t *testing.T) {
 			}
 			p.run(60, 45)
 			p.checkStored(n)
+			// One node: r2 waits the whole failover timeout, and not one
+			// interval more.
+			if gap := p.firstR2.Sub(p.lastR1); gap < dedupe.DefaultFailoverTimeout || gap > dedupe.DefaultFailoverTimeout+p.interval {
+				t.Errorf("r2 took over %v after r1's last sample, want %v to %v", gap, dedupe.DefaultFailoverTimeout, dedupe.DefaultFailoverTimeout+p.interval)
+			}
 
 			want := fmt.Sprintf(`
 # HELP promspace_ha_tracker_deduplicated_samples_total Float and histogram samples of non-leader replicas that were not stored, by workspace and HA cluster.

@@ -29,9 +29,11 @@ const (
 
 // BenchmarkRemoteWrite sends the same snappy-encoded 1.0 requests of an HA
 // pair's leader (100,000 series of 12 labels, cluster and __replica__
-// among them, 2,000 a request) through ingest's handler into two
-// identically configured TSDBs, one with the workspace's tracker as its
-// pipeline and one without, alternating between the two. The series exist
+// among them, 2,000 a request) into two identically configured TSDBs, one
+// with the workspace's tracker as its pipeline and one without,
+// alternating between the two. Each has an ingest handler of its own,
+// whose labels cache keeps its series' TSDB references: one cache would
+// trade each entry's reference between the two TSDBs on every request. The series exist
 // in both heads before timing starts and every round advances the
 // timestamps: the steady state. It reports samples/s of both and the
 // ratio of their times (with/without): the stage's cost is ratio-1. The
@@ -42,10 +44,12 @@ const (
 //	go test -run '^$' -bench BenchmarkRemoteWrite -benchtime 1000x ./dedupe/
 func BenchmarkRemoteWrite(b *testing.B) {
 	// Ingest's labels cache holds every series, so that the path without
-	// the stage is its steady state: two generations of its default
-	// 65,536 would mostly miss on a cycle of 100,000 series. The tracker's
-	// cache of stripped labels is as large.
-	h := ingest.NewHandler(ingest.Options{Registerer: prometheus.NewRegistry(), LabelsCacheSize: benchCacheSize})
+	// the stage is its steady state. The tracker's cache of stripped
+	// labels is as large.
+	var handlers [2]*ingest.Handler
+	for k := range handlers {
+		handlers[k] = ingest.NewHandler(ingest.Options{Registerer: prometheus.NewRegistry(), LabelsCacheSize: benchCacheSize})
+	}
 	ts, err := dedupe.New(dedupe.Options{Registerer: prometheus.NewRegistry(), StrippedCacheSize: benchCacheSize})
 	if err != nil {
 		b.Fatal(err)
@@ -65,7 +69,7 @@ func BenchmarkRemoteWrite(b *testing.B) {
 		r := benchRequest(body)
 		w.status = 0
 		start := time.Now()
-		pprof.Do(context.Background(), pprof.Labels("side", targets[k].ID+phase), func(context.Context) { h.Write(&w, r, targets[k]) })
+		pprof.Do(context.Background(), pprof.Labels("side", targets[k].ID+phase), func(context.Context) { handlers[k].Write(&w, r, targets[k]) })
 		d := time.Since(start)
 		if w.status != http.StatusNoContent {
 			b.Fatalf("%s answered %d", targets[k].ID, w.status)

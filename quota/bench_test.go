@@ -27,9 +27,12 @@ const (
 
 // BenchmarkRemoteWriteLimits measures what the ingest limits cost: the
 // same snappy-encoded 1.0 requests (100,000 active series of 10 labels,
-// 2,000 samples a request) go through one ingest.Handler into three
-// workspaces of one registry: "on" with its Quota as its pipeline, "off"
-// and "control" without, in an order that rotates with each request.
+// 2,000 samples a request) go into three workspaces of one registry: "on"
+// with its Quota as its pipeline, "off" and "control" without, in an
+// order that rotates with each request. Each has an ingest.Handler of its
+// own, whose labels cache keeps its series' TSDB references: a cache
+// shared by workspaces that receive the same series would trade each
+// entry's reference between them, on every request.
 // Every limit is on: the active series limits per workspace and per
 // metric, two label-set limits that some of the series match, the label
 // limits, and an ingestion rate and burst high enough to refuse nothing.
@@ -57,7 +60,7 @@ func BenchmarkRemoteWriteLimits(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer r.Close()
-	h := ingest.NewHandler(ingest.Options{LabelsCacheSize: 2 * benchSeries})
+	var handlers [3]*ingest.Handler
 	var targets [3]ingest.Target
 	var q *quota.Quota
 	for k, alias := range []string{"off", "on", "control"} {
@@ -68,6 +71,7 @@ func BenchmarkRemoteWriteLimits(b *testing.B) {
 		if w, err = r.Get(ctx, w.ID()); err != nil {
 			b.Fatal(err)
 		}
+		handlers[k] = ingest.NewHandler(ingest.Options{LabelsCacheSize: 2 * benchSeries})
 		targets[k] = ingest.Target{ID: alias, Appendable: w, Metadata: w.Metadata()}
 		if k == on {
 			if _, err := r.UpdateConfiguration(ctx, workspace.UpdateConfigurationInput{ID: w.ID(), LimitsPerLabelSet: []workspace.LabelSetLimit{
@@ -87,7 +91,7 @@ func BenchmarkRemoteWriteLimits(b *testing.B) {
 		req := benchRequest(body)
 		w.reset()
 		start := time.Now()
-		h.Write(&w, req, targets[k])
+		handlers[k].Write(&w, req, targets[k])
 		d := time.Since(start)
 		if w.status != http.StatusNoContent {
 			b.Fatalf("%s answered %d", targets[k].ID, w.status)
