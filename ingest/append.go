@@ -117,12 +117,13 @@ type seriesCreator interface {
 }
 
 // refScoper is an appender whose series references may be kept from one
-// request to the next: SeriesRefScope returns a value, comparable and
-// never nil, that stays the same for as long as every reference it gave
-// still names the series it was given for (a workspace's TSDB changes it
-// whenever its head drops series). nil means references are not to be kept.
+// request to the next: SeriesRefScope returns a number that stays the same
+// for as long as every reference it gave still names the series it was
+// given for (a workspace's TSDB changes it whenever its head drops series),
+// and that no other appendable's scope shares. 0 means references are not
+// to be kept.
 type refScoper interface {
-	SeriesRefScope() any
+	SeriesRefScope() uint32
 }
 
 // seriesRefs returns the references of req's series when app finds them
@@ -134,7 +135,7 @@ func seriesRefs(app storage.AppenderV2, req *Request) []storage.SeriesRef {
 	if !ok {
 		return nil
 	}
-	var scope any
+	var scope uint32
 	if sc, ok := app.(refScoper); ok {
 		scope = sc.SeriesRefScope()
 	}
@@ -153,9 +154,9 @@ func seriesRefs(app storage.AppenderV2, req *Request) []storage.SeriesRef {
 		default:
 			continue
 		}
-		if scope != nil && s.cached != nil {
-			if h := s.cached.hint.Load(); h != nil && h.scope == scope && labels.Equal(h.lset, s.Labels) {
-				req.refs[i] = h.ref
+		if scope != 0 && s.cached != nil {
+			if ref := s.cached.ref(scope, s.Labels); ref != 0 {
+				req.refs[i] = ref
 				continue
 			}
 		}
@@ -170,8 +171,8 @@ func seriesRefs(app storage.AppenderV2, req *Request) []storage.SeriesRef {
 	c.CreateSeries(req.lsets, req.firstT, found)
 	for k, i := range req.idx {
 		req.refs[i] = found[k]
-		if s := &req.Series[i]; scope != nil && found[k] != 0 && s.cached != nil {
-			s.cached.hint.Store(&refHint{scope: scope, lset: s.Labels, ref: found[k]})
+		if s := &req.Series[i]; s.cached != nil {
+			s.cached.keepRef(scope, s.Labels, found[k])
 		}
 	}
 	req.found = found

@@ -42,20 +42,9 @@ type cachedLabels struct {
 	without labels.Labels
 
 	// hint is the TSDB reference of the series these labels (or the
-	// derived ones) were last appended as, in the scope it was found in.
-	hint atomic.Pointer[refHint]
-}
-
-// refHint is a series' TSDB reference as an appender that implements
-// refScoper found it. It holds while the appender's SeriesRefScope is
-// still scope: the TSDB gives no two series the same reference, and the
-// scope changes whenever it may have dropped one. lset is the labels the
-// reference is for (the entry's labels or its derived ones, the same
-// memory), so that a hint is only used for the labels it was found for.
-type refHint struct {
-	scope any
-	lset  labels.Labels
-	ref   storage.SeriesRef
+	// derived ones) were last appended as, with the scope it was found in
+	// (see hintRefBits); 0 when there is none.
+	hint atomic.Uint64
 }
 
 const (
@@ -63,6 +52,63 @@ const (
 	derivedWriting
 	derivedReady
 )
+
+// A hint packs into one word, read and written at once, a series
+// reference found by an appender that implements refScoper, the scope it
+// was found in, and which of the entry's labels it is for: the scope in
+// the high 32 bits, then a bit set for the derived labels, then the
+// reference in the low 31 bits. A reference that does not fit is not kept.
+// It holds while the appender's SeriesRefScope is still the scope: the
+// TSDB gives no two series the same reference, and the scope changes
+// whenever it may have dropped one.
+const (
+	hintRefBits = 31
+	hintDerived = 1 << hintRefBits
+	hintRefMask = hintDerived - 1
+)
+
+// ref returns the reference e keeps for ls in scope, or 0.
+func (e *cachedLabels) ref(scope uint32, ls labels.Labels) storage.SeriesRef {
+	h := e.hint.Load()
+	if h == 0 || uint32(h>>32) != scope {
+		return 0
+	}
+	derived, ok := e.which(ls)
+	if !ok || derived != (h&hintDerived != 0) {
+		return 0
+	}
+	return storage.SeriesRef(h & hintRefMask)
+}
+
+// keepRef keeps ref as the reference of ls, found in scope.
+func (e *cachedLabels) keepRef(scope uint32, ls labels.Labels, ref storage.SeriesRef) {
+	if scope == 0 || ref == 0 || ref > hintRefMask {
+		return
+	}
+	derived, ok := e.which(ls)
+	if !ok {
+		return
+	}
+	h := uint64(scope)<<32 | uint64(ref)
+	if derived {
+		h |= hintDerived
+	}
+	if e.hint.Load() != h {
+		e.hint.Store(h)
+	}
+}
+
+// which reports whether ls is e's labels (false) or its derived ones
+// (true), and ok false when it is neither.
+func (e *cachedLabels) which(ls labels.Labels) (derived, ok bool) {
+	if labels.Equal(ls, e.labels) {
+		return false, true
+	}
+	if e.state.Load() == derivedReady && labels.Equal(ls, e.without) {
+		return true, true
+	}
+	return false, false
+}
 
 func newLabelsCache(size int) *labelsCache {
 	if size <= 0 {

@@ -90,17 +90,18 @@ type orderedAppender struct {
 	ctx    context.Context
 }
 
-// SeriesRefScope returns a value that stays the same for as long as every
+// SeriesRefScope returns a number that stays the same for as long as every
 // series reference the workspace's appenders gave out still names its
 // series: until the head drops series. A caller may keep the references it
-// got, with this value, and append by them while it is unchanged, without
-// looking the series up. It is nil, references not to be kept, for a TSDB
-// that is no workspace's (OrderedAppendable). A reference kept across a
-// change is not wrong for its own series either; appended by, it creates
-// the series anew if the head dropped it.
-func (a *orderedAppender) SeriesRefScope() any {
+// got, with this number, and append by them while it is unchanged, without
+// looking the series up. No two scopes of the process, of any workspace,
+// share a number. It is 0, references not to be kept, for a TSDB that is
+// no workspace's (OrderedAppendable). A reference kept across a change is
+// not wrong for its own series either: appended by, it creates the series
+// anew if the head dropped it.
+func (a *orderedAppender) SeriesRefScope() uint32 {
 	if a.scopes == nil {
-		return nil
+		return 0
 	}
 	return a.scopes.scope()
 }
