@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/prometheus/model/metadata"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/thanos-io/objstore"
 
@@ -245,15 +246,29 @@ func (s *Shipper) restoreMetadata(ctx context.Context, w *workspace.Workspace, d
 		defer rc.Close()
 		var b []byte
 		if b, err = io.ReadAll(rc); err == nil {
-			if !json.Valid(b) {
-				err = errors.New("not JSON")
-			} else {
+			if err = checkMetadata(b); err == nil {
 				err = writeFileAtomic(dst, b)
 			}
 		}
 	}
 	if err != nil {
 		s.opts.Logger.Error("Metric metadata in the bucket skipped: it cannot be restored", "workspace", w.ID(), "object", objectPrefix(w)+workspace.MetadataFile, "err", err)
+	}
+	return nil
+}
+
+// checkMetadata checks that b decodes as the workspace's metric metadata
+// file (workspace.MetadataStore.MarshalJSON).
+func checkMetadata(b []byte) error {
+	var c struct {
+		Version  int                          `json:"version"`
+		Families map[string]metadata.Metadata `json:"families"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
+	if c.Version != 1 {
+		return fmt.Errorf("unknown version %d", c.Version)
 	}
 	return nil
 }

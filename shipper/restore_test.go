@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/metadata"
+
+	"github.com/promspace/promspace/workspace"
 )
 
 // TestRestoreOnEmptyDisk replaces the node: write, cut blocks, close
@@ -57,63 +60,87 @@ func TestRestoreOnEmptyDisk(t *testing.T) {
 	}
 }
 
-// TestRestoreSkipsCorruptBlocks breaks three of four shipped blocks in
-// three ways, and checks that a node on an empty disk reports each by name
-// and restores the fourth.
+// TestRestoreSkipsCorruptBlocks breaks five of six shipped blocks in five
+// ways, and the metric metadata, and checks that a node on an empty disk
+// reports each object by name, restores the sixth block and opens.
 func TestRestoreSkipsCorruptBlocks(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	e.open()
 	w := e.create("corrupt")
 	id := w.ID()
-	for h := int64(0); h < 8; h += 2 {
+	for h := int64(0); h < 12; h += 2 {
 		writeAndCompact(t, w, h, h+2)
 	}
+	w.Metadata().Set("shipped", metadata.Metadata{Type: model.MetricTypeGauge, Help: "A shipped gauge."})
 	e.close()
 	metas := e.bkt.uploaded("/" + metaFile)
-	if len(metas) != 4 {
-		t.Fatalf("%d blocks shipped, want 4", len(metas))
+	if len(metas) != 6 {
+		t.Fatalf("%d blocks shipped, want 6", len(metas))
 	}
 	slices.Sort(metas) // ULIDs sort by time: [0h,2h) first
 	blockOf := func(i int) string { return path.Dir(metas[i]) }
-	// [0h,2h): meta.json is no JSON.
-	if err := e.bkt.Upload(ctx, metas[0], strings.NewReader("{truncated")); err != nil {
+	chunk := func(i int) string { return blockOf(i) + "/chunks/000001" }
+	index := func(i int) string { return blockOf(i) + "/index" }
+	put := func(name, body string) {
+		t.Helper()
+		if err := e.bkt.Upload(ctx, name, strings.NewReader(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	del := func(name string) {
+		t.Helper()
+		if err := e.bkt.Delete(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(metas[0], "{truncated") // [0h,2h): meta.json is no JSON
+	del(chunk(1))               // [2h,4h): its chunks are gone
+	put(index(2), "short")      // [4h,6h): its index is truncated
+	del(index(3))               // [6h,8h): its index is gone
+	rc, err := e.bkt.Get(ctx, chunk(4))
+	if err != nil {
 		t.Fatal(err)
 	}
-	// [2h,4h): its chunks are gone.
-	if err := e.bkt.Delete(ctx, blockOf(1)+"/chunks/000001"); err != nil {
+	whole, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
-	// [4h,6h): its index is truncated.
-	if err := e.bkt.Upload(ctx, blockOf(2)+"/index", bytes.NewReader([]byte("short"))); err != nil {
-		t.Fatal(err)
-	}
+	put(chunk(4), string(whole[:len(whole)/2])) // [8h,10h): its chunks are cut in half
+	metadataObject := blockPrefix(w) + workspace.MetadataFile
+	put(metadataObject, `{"version":1,"families":"not families"}`)
 	if err := os.RemoveAll(e.dataDir); err != nil {
 		t.Fatal(err)
 	}
 	e.open()
 	w = e.get(id)
-	if got := len(samples(t, w, 6*hour, 8*hour-1)); got != 2*2*60 {
+	if got := len(samples(t, w, 10*hour, 12*hour-1)); got != 2*2*60 {
 		t.Errorf("%d samples of the intact block, want %d", got, 2*2*60)
 	}
-	if got := len(samples(t, w, 0, 6*hour-1)); got != 0 {
+	if got := len(samples(t, w, 0, 10*hour-1)); got != 0 {
 		t.Errorf("%d samples of the corrupt blocks, want none", got)
 	}
+	if n := w.Metadata().Len(); n != 0 {
+		t.Errorf("%d metric families restored from a corrupt object, want none", n)
+	}
 	logs := e.logs.String()
-	for _, name := range []string{metas[0], blockOf(1) + "/chunks/000001", blockOf(2) + "/index"} {
-		name = strings.TrimPrefix(name, "workspaces/"+id+"/")
-		if !strings.Contains(logs, name) {
+	for _, name := range []string{metas[0], chunk(1), index(2), index(3), chunk(4), metadataObject} {
+		if !strings.Contains(logs, strings.TrimPrefix(name, blockPrefix(w))) {
 			t.Errorf("no report names %s; logs:\n%s", name, logs)
 		}
 	}
-	if got := testutil.ToFloat64(e.shipper.metrics.skipped.WithLabelValues(id)); got != 3 {
-		t.Errorf("%v blocks counted as skipped, want 3", got)
+	if got := testutil.ToFloat64(e.shipper.metrics.skipped.WithLabelValues(id)); got != 5 {
+		t.Errorf("%v blocks counted as skipped, want 5", got)
 	}
 	// The corrupt blocks stay in the bucket for an operator, and are not
 	// downloaded again at each start.
-	for i := range 3 {
+	for i := range 5 {
 		if _, err := os.Stat(filepath.Join(e.dataDir, "workspaces", id, path.Base(blockOf(i)))); err == nil {
 			t.Errorf("corrupt block %s restored", blockOf(i))
+		}
+		if ok, err := e.bkt.Exists(ctx, metas[i]); err != nil || !ok {
+			t.Errorf("meta.json of the corrupt block %s left the bucket: %v", blockOf(i), err)
 		}
 	}
 }
