@@ -103,15 +103,15 @@ func replace(t *testing.T, bin, bucketConf string) {
 		if id := defaultWorkspaces(t, c.base)[0]; id != c.defaultID {
 			t.Fatalf("round %d: default workspace %s after the replacement, want %s", round, id, c.defaultID)
 		}
-		found := replFound(t, c, acked, shipped, series)
+		found, dups := replFound(t, c, acked, shipped, series)
 		if found != inBlocks*series {
 			t.Errorf("round %d: %d samples of the shipped blocks found, want %d", round, found, inBlocks*series)
 		}
 		if !replWrite(t, c, time.Now().UnixMilli(), series) {
 			t.Errorf("round %d: the restored workspace does not ingest", round)
 		}
-		fmt.Printf("%s, round %d: %d samples acknowledged, %d in %d shipped blocks, %d of them found on an empty disk\n",
-			t.Name(), round, len(acked)*series, inBlocks*series, len(shipped), found)
+		fmt.Printf("%s, round %d: %d samples acknowledged, %d in %d shipped blocks, %d of them found on an empty disk, %d duplicated\n",
+			t.Name(), round, len(acked)*series, inBlocks*series, len(shipped), found, dups)
 	}
 	c.stop()
 }
@@ -170,21 +170,27 @@ func shippedRanges(t *testing.T, bkt objstore.Bucket, prefix string) [][2]int64 
 }
 
 // replFound counts the acknowledged samples of the shipped ranges that the
-// query API answers.
-func replFound(t *testing.T, c *crash, acked []int64, shipped [][2]int64, n int) int {
-	have := c.sampleTimes(t, "repl_sample[7h]")
-	found := 0
+// query API answers, and the samples it answers twice.
+func replFound(t *testing.T, c *crash, acked []int64, shipped [][2]int64, n int) (found, dups int) {
+	have, dups := c.storedSamples(t, "repl_sample[7h]")
+	for s, samples := range have {
+		for ts, v := range samples {
+			if v != float64(ts) {
+				t.Errorf("sample of s=%s at %d = %g, never sent", s, ts, v)
+			}
+		}
+	}
 	for _, ts := range acked {
 		for _, r := range shipped {
 			if ts < r[0] || ts >= r[1] {
 				continue
 			}
 			for i := range n {
-				if have[strconv.Itoa(i)][ts] {
+				if _, ok := have[strconv.Itoa(i)][ts]; ok {
 					found++
 				}
 			}
 		}
 	}
-	return found
+	return found, dups
 }

@@ -4,13 +4,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -24,16 +21,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/golang/snappy"
-	"github.com/prometheus/prometheus/prompb"
 )
 
 // The crash test runs the server as a child process, SIGKILLs it at random
 // moments while clients create, tag, alias, configure and delete
 // workspaces and two remote writers send interleaved, partly out-of-order
 // samples, restarts it on the same data directory, and checks that
-// everything acknowledged is there. Run it with:
+// everything acknowledged is there, and every sample once, after each
+// restart. Run it with:
 //
 //	go test -tags crash -run TestCrash -v ./examples/server
 func TestCrash(t *testing.T) {
@@ -68,13 +63,14 @@ func TestCrash(t *testing.T) {
 			c.setUp()
 		} else {
 			c.verify()
+			c.verifySamples(fmt.Sprintf("after kill %d", round))
 		}
 		c.work(time.Duration(150+rand.IntN(650)) * time.Millisecond)
 	}
 	c.start()
 	c.verify()
 	listed := c.settle()
-	c.verifySamples()
+	c.verifySamples("at the end")
 	c.stop()
 	// No workspace's data is orphaned: every directory is a listed
 	// workspace's.
@@ -93,8 +89,8 @@ func TestCrash(t *testing.T) {
 	if c.acked.Load() != c.found.Load() {
 		t.Errorf("%d operations acknowledged, %d found", c.acked.Load(), c.found.Load())
 	}
-	fmt.Printf("crash test: %d kills; operations: %d acknowledged, %d found, %d cut short by a kill; samples: %d acknowledged, %d found\n",
-		rounds, c.acked.Load(), c.found.Load(), c.uncertain.Load(), c.samplesAcked, c.samplesFound)
+	fmt.Printf("crash test: %d kills; operations: %d acknowledged, %d found, %d cut short by a kill; samples: %d acknowledged, %d found, %d read back, %d duplicated, %d never sent\n",
+		rounds, c.acked.Load(), c.found.Load(), c.uncertain.Load(), c.samples.acked, c.samples.found, c.samples.read, c.samples.duplicated, c.samples.neverSent)
 }
 
 type crash struct {
@@ -129,10 +125,10 @@ type crash struct {
 	acked, found, uncertain atomic.Int64
 	// pending counts, by what they changed, the operations acknowledged
 	// since the last restart.
-	pendMu       sync.Mutex
-	pending      map[string]int
-	samplesAcked int
-	samplesFound int
+	pendMu  sync.Mutex
+	pending map[string]int
+	// samples is what the latest verifySamples counted.
+	samples sampleCounts
 }
 
 // wsState is what was acknowledged of a workspace's changing attributes,
@@ -508,88 +504,6 @@ func (c *crash) settle() map[string]bool {
 	return nil
 }
 
-// sampleWriter sends batches of one sample for each of 200 series; the two
-// writers take turns with the timestamps (batch k at base+10k ms, writer 0
-// the even k), so a batch retried after a restart lands out of order.
-type sampleWriter struct {
-	parity int
-	base   int64
-	other  *sampleWriter
-	// next is the batch being sent; acked the batches acknowledged.
-	next  atomic.Int64
-	acked []int64
-}
-
-const crashSeries = 200
-
-func (w *sampleWriter) run(ctx context.Context, c *crash) {
-	if w.next.Load() == 0 {
-		w.next.Store(int64(w.parity))
-	}
-	for ctx.Err() == nil {
-		k := w.next.Load()
-		// Keep in step with the other writer, well inside the
-		// out-of-order window.
-		if k > w.other.next.Load()+20 {
-			time.Sleep(time.Millisecond)
-			continue
-		}
-		ts := w.base + 10*k
-		req := &prompb.WriteRequest{Timeseries: make([]prompb.TimeSeries, crashSeries)}
-		for i := range req.Timeseries {
-			req.Timeseries[i] = prompb.TimeSeries{
-				Labels:  []prompb.Label{{Name: "__name__", Value: "crash_sample"}, {Name: "s", Value: strconv.Itoa(i)}},
-				Samples: []prompb.Sample{{Value: float64(k), Timestamp: ts}},
-			}
-		}
-		b, _ := req.Marshal()
-		hr, _ := http.NewRequest("POST", c.base+"/workspaces/"+c.defaultID+"/api/v1/remote_write", bytes.NewReader(snappy.Encode(nil, b)))
-		hr.Header.Set("Content-Type", "application/x-protobuf")
-		hr.Header.Set("Content-Encoding", "snappy")
-		hr.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
-		resp, err := c.client.Do(hr)
-		if err != nil {
-			return // retried after the restart
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			c.t.Errorf("remote write of batch %d: %d %s", k, resp.StatusCode, body)
-			return
-		}
-		w.acked = append(w.acked, ts)
-		w.next.Store(k + 2)
-	}
-}
-
-// verifySamples reads every sample of every series back through the query
-// API and looks for each acknowledged one.
-func (c *crash) verifySamples() {
-	t := c.t
-	// Read back a tenth of the series at a time, to stay within the
-	// workspace's samples-per-query quota however long the run.
-	have := map[string]map[int64]bool{}
-	for d := range 10 {
-		maps.Copy(have, c.sampleTimes(t, fmt.Sprintf(`crash_sample{s=~".*%d"}[3h]`, d)))
-	}
-	missing := 0
-	for _, w := range c.writers {
-		for _, ts := range w.acked {
-			for i := range crashSeries {
-				c.samplesAcked++
-				if have[strconv.Itoa(i)][ts] {
-					c.samplesFound++
-				} else if missing++; missing <= 10 {
-					t.Errorf("acknowledged sample of s=%d at %d missing", i, ts)
-				}
-			}
-		}
-	}
-	if missing > 0 {
-		t.Errorf("%d of %d acknowledged samples missing", missing, c.samplesAcked)
-	}
-}
-
 func tail(s string) string {
 	lines := strings.Split(s, "\n")
 	return strings.Join(lines[max(0, len(lines)-30):], "\n")
@@ -603,34 +517,4 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-// sampleTimes runs the range query expr on the default workspace and
-// returns the timestamps, in milliseconds, of each series by its label s.
-func (c *crash) sampleTimes(t *testing.T, expr string) map[string]map[int64]bool {
-	q := url.Values{"query": {expr}, "time": {strconv.FormatInt(time.Now().Unix(), 10)}}
-	code, body := c.do("GET", "/workspaces/"+c.defaultID+"/api/v1/query?"+q.Encode(), "")
-	if code != http.StatusOK {
-		t.Fatalf("query: %d %s", code, body)
-	}
-	var out struct {
-		Data struct {
-			Result []struct {
-				Metric map[string]string
-				Values [][2]any
-			}
-		}
-	}
-	if err := json.Unmarshal(body, &out); err != nil {
-		t.Fatal(err)
-	}
-	have := map[string]map[int64]bool{}
-	for _, r := range out.Data.Result {
-		ts := map[int64]bool{}
-		for _, v := range r.Values {
-			ts[int64(math.Round(v[0].(float64)*1000))] = true
-		}
-		have[r.Metric["s"]] = ts
-	}
-	return have
 }
