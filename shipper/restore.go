@@ -87,7 +87,7 @@ func (s *Shipper) listBlocks(ctx context.Context, bkt objstore.Bucket) ([]string
 	for attempt := 0; ; attempt++ {
 		var ids []string
 		err := bkt.Iter(ctx, "", func(name string) error {
-			if id, ok := strings.CutSuffix(name, "/"); ok {
+			if id, ok := strings.CutSuffix(name, "/"); ok && isBlockName(id) {
 				ids = append(ids, id)
 			}
 			return nil
@@ -104,6 +104,14 @@ func (s *Shipper) listBlocks(ctx context.Context, bkt objstore.Bucket) ([]string
 		}
 		backoff *= 2
 	}
+}
+
+// isBlockName tells whether a directory of the bucket names a block: a
+// ULID, as Thanos' block fetcher has it. The workspace's other objects
+// (rule groups namespaces, the alert manager's, logging's) are not blocks.
+func isBlockName(name string) bool {
+	var m tsdb.BlockMeta
+	return m.ULID.UnmarshalText([]byte(name)) == nil
 }
 
 // objectPrefix is where w's objects are in the bucket (see

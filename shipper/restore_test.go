@@ -36,6 +36,10 @@ func TestRestoreOnEmptyDisk(t *testing.T) {
 	if len(want) != 2*4*60 {
 		t.Fatalf("%d samples before the replacement, want %d", len(want), 2*4*60)
 	}
+	// An object of another component, in a directory of its own.
+	if err := w.Bucket().Upload(ctx, "rulegroupsnamespaces/ns.json", strings.NewReader("{}")); err != nil {
+		t.Fatal(err)
+	}
 	e.close()
 
 	if err := os.RemoveAll(e.dataDir); err != nil {
@@ -43,6 +47,9 @@ func TestRestoreOnEmptyDisk(t *testing.T) {
 	}
 	e.open()
 	w = e.get(id)
+	if logs := e.logs.String(); strings.Contains(logs, "block=rulegroupsnamespaces") {
+		t.Errorf("a directory that is no block taken for one:\n%s", logs)
+	}
 	if got := samples(t, w, 0, 4*hour-1); !slices.Equal(got, want) {
 		t.Errorf("after the replacement, %d samples, want the %d shipped", len(got), len(want))
 	}
