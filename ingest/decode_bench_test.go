@@ -81,7 +81,7 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 func benchDecode(b *testing.B, v Version, body []byte, prom func(*labels.ScratchBuilder) error) {
-	cache := newLabelsCache(DefaultLabelsCacheSize)
+	cache := newLabelsCache(DefaultLabelsCacheSize, time.Now)
 	req := newRequest()
 	sb := labels.NewScratchBuilder(benchLabels)
 	ours := func() error {

@@ -119,7 +119,7 @@ func NewHandler(opts Options) *Handler {
 		opts:     opts,
 		logger:   opts.Logger,
 		metrics:  newMetrics(opts.Registerer),
-		labels:   newLabelsCache(opts.LabelsCacheSize),
+		labels:   newLabelsCache(opts.LabelsCacheSize, opts.Now),
 		requests: sync.Pool{New: func() any { return newRequest() }},
 	}
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"hash/maphash"
 	"sync"
+	"time"
 	"sync/atomic"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -18,13 +19,24 @@ import (
 // only depend on the pairs and the validation scheme, so the cache is
 // shared by all workspaces of a Handler. It holds two generations of at
 // most max entries each: when the current one is full it becomes the old
-// one, which bounds memory without bookkeeping per lookup.
+// one, which bounds memory without bookkeeping per lookup. It does so at
+// most once every minGenerationAge, and takes no new entries meanwhile:
+// more series than the two generations hold, sent round after round (the
+// steady state of many scrape targets), would otherwise push every entry
+// out before its series comes again, and no lookup would hit; this way
+// the two generations' series keep hitting.
 type labelsCache struct {
 	mu       sync.RWMutex
 	max      int
 	seed     maphash.Seed
 	cur, old map[uint64]*cachedLabels
+	now      func() time.Time
+	rotated  time.Time // when cur was made
 }
+
+// minGenerationAge is how long the current generation of a full labels
+// cache stays the current one.
+const minGenerationAge = time.Minute
 
 // cachedLabels is a labels cache entry: the validated labels and, written
 // once by the first stage that asks (Series.WithoutLabel), them without one
@@ -110,11 +122,11 @@ func (e *cachedLabels) which(ls labels.Labels) (derived, ok bool) {
 	return false, false
 }
 
-func newLabelsCache(size int) *labelsCache {
+func newLabelsCache(size int, now func() time.Time) *labelsCache {
 	if size <= 0 {
 		return nil
 	}
-	return &labelsCache{max: size, seed: maphash.MakeSeed(), cur: make(map[uint64]*cachedLabels)}
+	return &labelsCache{max: size, seed: maphash.MakeSeed(), cur: make(map[uint64]*cachedLabels), now: now, rotated: now()}
 }
 
 // hash hashes label pairs, in the order received.
@@ -171,7 +183,8 @@ func samePairs(ls labels.Labels, pairs []labels.Label) bool {
 	return same && i == len(pairs)
 }
 
-// add inserts the entries a request missed, replacing any of the same hash.
+// add inserts the entries a request missed, replacing any of the same
+// hash, as long as the current generation has room or may be replaced.
 func (c *labelsCache) add(entries []cacheEntry) {
 	if len(entries) == 0 {
 		return
@@ -179,10 +192,14 @@ func (c *labelsCache) add(entries []cacheEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, e := range entries {
-		c.cur[e.hash] = e.entry
 		if len(c.cur) >= c.max {
-			c.old, c.cur = c.cur, make(map[uint64]*cachedLabels, len(c.cur))
+			now := c.now()
+			if now.Sub(c.rotated) < minGenerationAge {
+				return
+			}
+			c.old, c.cur, c.rotated = c.cur, make(map[uint64]*cachedLabels, len(c.cur)), now
 		}
+		c.cur[e.hash] = e.entry
 	}
 }
 

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 )
@@ -11,7 +12,7 @@ import (
 // (as a hash collision would) is a miss, and so are the entry's own
 // labels received in another order.
 func TestLabelsCacheCollision(t *testing.T) {
-	c := newLabelsCache(8)
+	c := newLabelsCache(8, time.Now)
 	a := []labels.Label{{Name: "__name__", Value: "up"}, {Name: "job", Value: "a"}}
 	b := []labels.Label{{Name: "__name__", Value: "up"}, {Name: "job", Value: "b"}}
 	ea := &cachedLabels{labels: labels.New(a...)}
@@ -43,7 +44,7 @@ func TestLabelsCacheCollision(t *testing.T) {
 // TestLabelsCacheHashV2 checks that a 2.0 series' hash, from its
 // request's symbol hashes, is the hash of its pairs, as a 1.0 series'.
 func TestLabelsCacheHashV2(t *testing.T) {
-	c := newLabelsCache(8)
+	c := newLabelsCache(8, time.Now)
 	d := decoder{cache: c, symbols: []string{"", "__name__", "up", "job", "a", "empty"}}
 	for _, s := range d.symbols {
 		d.symHashes = append(d.symHashes, c.stringHash(s))
@@ -55,5 +56,42 @@ func TestLabelsCacheHashV2(t *testing.T) {
 	}
 	if c.hash(pairs) == c.hash(pairs[:2]) || c.hash(pairs) == c.hash([]labels.Label{pairs[2], pairs[1], pairs[0]}) {
 		t.Error("prefix or reordering hashes the same")
+	}
+}
+
+// TestLabelsCacheGenerations checks that a full labels cache takes no new
+// entries until its current generation is minGenerationAge old, and then
+// starts a new one, keeping the full one as the old generation: series
+// more than the cache holds, sent round after round, keep hitting those
+// it holds.
+func TestLabelsCacheGenerations(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	c := newLabelsCache(2, func() time.Time { return now })
+	pairs := func(i int) []labels.Label {
+		return []labels.Label{{Name: "__name__", Value: "up"}, {Name: "i", Value: string(rune('a' + i))}}
+	}
+	add := func(i int) {
+		p := pairs(i)
+		c.add([]cacheEntry{{hash: c.hash(p), entry: &cachedLabels{labels: labels.New(p...)}}})
+	}
+	hit := func(i int) bool {
+		_, ok, _ := c.get(c.hash(pairs(i)), pairs(i))
+		return ok
+	}
+	for i := range 5 {
+		add(i)
+	}
+	if !hit(0) || !hit(1) || hit(2) || hit(3) || hit(4) {
+		t.Errorf("a full generation younger than %v took entries: hits %v %v %v %v %v", minGenerationAge, hit(0), hit(1), hit(2), hit(3), hit(4))
+	}
+	now = now.Add(minGenerationAge)
+	add(2)
+	add(3)
+	add(4)
+	if !hit(0) || !hit(1) || !hit(2) || !hit(3) || hit(4) {
+		t.Errorf("after %v: hits %v %v %v %v %v, want the old generation's and the new one's", minGenerationAge, hit(0), hit(1), hit(2), hit(3), hit(4))
+	}
+	if len(c.cur) > c.max || len(c.old) > c.max {
+		t.Errorf("generations of %d and %d entries, max %d", len(c.cur), len(c.old), c.max)
 	}
 }
