@@ -3,8 +3,8 @@ package ingest
 import (
 	"hash/maphash"
 	"sync"
-	"time"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
