@@ -134,7 +134,23 @@ func (s store) get(ctx context.Context, name string, v any) (bool, error) {
 		return false, err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return false, fmt.Errorf("%s: %w", name, err)
+		return false, &corruptError{err: err}
 	}
 	return true, nil
 }
+
+// modified returns when the object name was last written, or now when the
+// bucket does not tell.
+func (s store) modified(ctx context.Context, name string, now func() time.Time) time.Time {
+	if a, err := s.bkt.Attributes(ctx, name); err == nil && !a.LastModified.IsZero() {
+		return a.LastModified.UTC()
+	}
+	return now().UTC()
+}
+
+// corruptError is a stored configuration that cannot be taken: its object
+// does not decode as one, or what it holds does not validate.
+type corruptError struct{ err error }
+
+func (e *corruptError) Error() string { return e.err.Error() }
+func (e *corruptError) Unwrap() error { return e.err }

@@ -2,7 +2,6 @@ package logging
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -58,7 +57,8 @@ func New(opts Options) *Loggers {
 // workspace is its *Instance. It must come before the components that
 // vend records through it (rules, the alert manager), which look it up
 // when they open. Opening reads the workspace's configurations from its
-// bucket; a bucket that cannot be read fails the opening.
+// bucket; a bucket that cannot be read fails the opening, a configuration
+// whose object cannot be taken is UPDATE_FAILED (see Instance).
 func (ls *Loggers) Component() workspace.Component {
 	return workspace.NewComponent(ComponentName, func(ctx context.Context, w *workspace.Workspace) (workspace.Instance, error) {
 		return ls.open(ctx, w)
@@ -73,6 +73,12 @@ func (ls *Loggers) Component() workspace.Component {
 // error records are vended to the logging configuration's log group;
 // ObserveQuery logs the queries over the query logging configuration's
 // threshold. ServeHTTP serves AMP's logging configuration operations.
+//
+// A stored configuration that cannot be taken when the workspace opens
+// (its object does not decode, or holds no valid log group or threshold)
+// is logged at error with the object's name and kept UPDATE_FAILED, its
+// statusReason saying why, vending nothing: Update replaces it, Delete
+// removes it, Create answers ConflictException as for any configuration.
 type Instance struct {
 	ls     *Loggers
 	w      *workspace.Workspace
@@ -94,23 +100,8 @@ var _ workspace.Instance = (*Instance)(nil)
 
 func (ls *Loggers) open(ctx context.Context, w *workspace.Workspace) (*Instance, error) {
 	in := &Instance{ls: ls, w: w, store: store{w.Bucket()}, logger: ls.opts.Logger.With("workspace", w.ID())}
-	var c Configuration
-	ok, err := in.store.get(ctx, configObject, &c)
-	if err != nil {
-		return nil, fmt.Errorf("read logging configuration: %w", err)
-	}
-	if ok {
-		in.config = &c
-		in.activate()
-	}
-	var q QueryConfiguration
-	ok, err = in.store.get(ctx, queryConfigObject, &q)
-	if err != nil {
-		return nil, fmt.Errorf("read query logging configuration: %w", err)
-	}
-	if ok {
-		in.query = &q
-		in.activateQuery()
+	if err := in.readConfigs(ctx); err != nil {
+		return nil, err
 	}
 	return in, nil
 }
