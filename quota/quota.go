@@ -156,6 +156,9 @@ type Quota struct {
 	purgeMtx  sync.Mutex
 	purging   atomic.Bool
 	purges    sync.WaitGroup
+
+	// controlPlane reports the rules and firing alerts for the View.
+	controlPlane atomic.Pointer[ControlPlaneUsage]
 }
 
 var (

@@ -113,9 +113,8 @@ func (q *Quota) View() View {
 			QueryTimeRange:        seconds(l.MaxQueryLength),
 			QueryTimeout:          seconds(l.QueryTimeout),
 			Retention:             seconds(l.Retention),
-			// The rules manager will measure these.
-			Rules:        static(float64(l.MaxRules), "rules"),
-			ActiveAlerts: static(float64(l.MaxActiveAlerts), "alerts"),
+			Rules:                 static(float64(l.MaxRules), "rules"),
+			ActiveAlerts:          static(float64(l.MaxActiveAlerts), "alerts"),
 		},
 		LabelSets: []LabelSetView{},
 		Usage: UsageView{
@@ -128,6 +127,11 @@ func (q *Quota) View() View {
 		},
 	}
 	v.Limits.ActiveSeriesPerMetric.Metric = u.LargestMetric
+	if f := q.controlPlane.Load(); f != nil {
+		rules, alerts := (*f)()
+		v.Limits.Rules = count(int64(l.MaxRules), int64(rules), "rules")
+		v.Limits.ActiveAlerts = count(int64(l.MaxActiveAlerts), int64(alerts), "alerts")
+	}
 	if q.ha != nil {
 		// The tracker's limit is the one in force: its own options' may
 		// differ from Limits'.
@@ -180,4 +184,20 @@ func (q *Quota) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(b)
+}
+
+// ControlPlaneUsage reports a workspace's rules and its firing alerts, for
+// the View's rules and activeAlerts.
+type ControlPlaneUsage func() (rules, activeAlerts int)
+
+// SetControlPlaneUsage sets what reports the workspace's rules and firing
+// alerts to the View: the rules component sets it when it opens and
+// clears it (nil) when it closes. Without it the View gives the limits
+// alone.
+func (q *Quota) SetControlPlaneUsage(f ControlPlaneUsage) {
+	if f == nil {
+		q.controlPlane.Store(nil)
+		return
+	}
+	q.controlPlane.Store(&f)
 }

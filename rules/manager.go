@@ -268,7 +268,26 @@ func (ms *Managers) open(ctx context.Context, w *workspace.Workspace) (*RuleMana
 	if err != nil {
 		m.logger.Error("Loading the rule groups namespaces failed", "err", err)
 	}
+	if m.quota != nil {
+		m.quota.SetControlPlaneUsage(m.usage)
+	}
 	return m, nil
+}
+
+// usage returns the rules loaded for evaluation and the firing alerts,
+// for the quota's view.
+func (m *RuleManager) usage() (rules, firing int) {
+	for _, g := range m.current() {
+		rules += len(g.Rules())
+		for _, r := range g.AlertingRules() {
+			for _, a := range r.ActiveAlerts() {
+				if a.State == promrules.StateFiring {
+					firing++
+				}
+			}
+		}
+	}
+	return rules, firing
 }
 
 func (m *RuleManager) ruleQueryOffset() time.Duration {
@@ -303,6 +322,9 @@ func (m *RuleManager) ApplyConfig(c workspace.Configuration) error {
 // Close stops the evaluation of every group, waits for it and unregisters
 // the workspace's rule metrics. The namespaces stay in the bucket.
 func (m *RuleManager) Close() error {
+	if m.quota != nil {
+		m.quota.SetControlPlaneUsage(nil)
+	}
 	// Under mtx, so that the loops released see the last EvalAt's state.
 	m.mtx.Lock()
 	m.parked.releaseAll()
