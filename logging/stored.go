@@ -14,94 +14,82 @@ import (
 // replaces it or a delete removes it; only a bucket that cannot be read
 // is an error.
 func (in *Instance) readConfigs(ctx context.Context) error {
-	c, failure, err := readStored(ctx, in, configObject, "logging configuration", func(c *Configuration) error {
-		return validateLogGroupARN("logGroupArn", c.LogGroupARN)
-	})
+	c, failed, err := readStored(ctx, in, configObject, "logging configuration",
+		func(c *Configuration) error { return validateLogGroupARN("logGroupArn", c.LogGroupARN) },
+		func(c *Configuration) storedState {
+			return storedState{&c.Status, &c.StatusReason, &c.CreatedAt, &c.ModifiedAt}
+		})
 	if err != nil {
 		return fmt.Errorf("read logging configuration: %w", err)
 	}
-	switch {
-	case failure != nil:
-		fc := Configuration{}
-		if c != nil {
-			fc = *c
-		}
-		fc.CreatedAt, fc.ModifiedAt = failure.times(fc.CreatedAt, fc.ModifiedAt)
-		fc.Status, fc.StatusReason = StatusUpdateFailed, failure.reason
-		in.config = &fc
-	case c != nil:
+	if c != nil {
 		in.config = c
-		in.activate()
+		if !failed {
+			in.activate()
+		}
 	}
 
-	q, failure, err := readStored(ctx, in, queryConfigObject, "query logging configuration", func(q *QueryConfiguration) error {
-		return QueryInput{LogGroupARN: q.LogGroupARN, QSPThreshold: q.QSPThreshold}.validate()
-	})
+	q, failed, err := readStored(ctx, in, queryConfigObject, "query logging configuration",
+		func(q *QueryConfiguration) error {
+			return QueryInput{LogGroupARN: q.LogGroupARN, QSPThreshold: q.QSPThreshold}.validate()
+		},
+		func(q *QueryConfiguration) storedState {
+			return storedState{&q.Status, &q.StatusReason, &q.CreatedAt, &q.ModifiedAt}
+		})
 	if err != nil {
 		return fmt.Errorf("read query logging configuration: %w", err)
 	}
-	switch {
-	case failure != nil:
-		fq := QueryConfiguration{}
-		if q != nil {
-			fq = *q
-		}
-		fq.CreatedAt, fq.ModifiedAt = failure.times(fq.CreatedAt, fq.ModifiedAt)
-		fq.Status, fq.StatusReason = StatusUpdateFailed, failure.reason
-		in.query = &fq
-	case q != nil:
+	if q != nil {
 		in.query = q
-		in.activateQuery()
+		if !failed {
+			in.activateQuery()
+		}
 	}
 	return nil
 }
 
-// storedFailure is why a stored configuration cannot be taken, and when
-// its object was written.
-type storedFailure struct {
-	reason string
-	at     time.Time
-}
-
-// times returns created and modified, or the object's time for those not
-// known.
-func (f *storedFailure) times(created, modified time.Time) (time.Time, time.Time) {
-	if created.IsZero() {
-		created = f.at
-	}
-	if modified.IsZero() {
-		modified = f.at
-	}
-	return created, modified
+// storedState points at a configuration's status and times.
+type storedState struct {
+	status            *Status
+	reason            *string
+	created, modified *time.Time
 }
 
 // readStored reads the object name as a T checked by valid. It returns nil
-// without such an object; a failure when the object does not decode (and
-// a nil T) or does not validate (with the T decoded), logged at error with
-// the object's full name in the registry's bucket; an error when the
-// bucket cannot be read.
-func readStored[T any](ctx context.Context, in *Instance, name, what string, valid func(*T) error) (*T, *storedFailure, error) {
-	v := new(T)
+// without such an object. When the object does not decode (a zero T is
+// returned) or does not validate (the T decoded is), the T is made
+// UPDATE_FAILED through state, its reason naming the object's full name in
+// the registry's bucket, its unknown times the object's, failed is true,
+// and the failure is logged at error. Only a bucket that cannot be read is
+// an error.
+func readStored[T any](ctx context.Context, in *Instance, name, what string, valid func(*T) error, state func(*T) storedState) (v *T, failed bool, err error) {
+	v = new(T)
 	ok, err := in.store.get(ctx, name, v)
 	var corrupt *corruptError
 	switch {
 	case errors.As(err, &corrupt):
-		v = nil
+		v = new(T)
 	case err != nil:
-		return nil, nil, err
+		return nil, false, err
 	case !ok:
-		return nil, nil, nil
+		return nil, false, nil
 	default:
 		if err = valid(v); err == nil {
-			return v, nil, nil
+			return v, false, nil
 		}
 	}
 	full := objectPath(in, name)
 	in.logger.Error("The stored "+what+" cannot be read: it is UPDATE_FAILED until it is updated", "object", full, "err", err)
-	return v, &storedFailure{
-		reason: fmt.Sprintf("the stored %s %s cannot be read: %v", what, full, err),
-		at:     in.store.modified(ctx, name, in.ls.opts.Now),
-	}, nil
+	st := state(v)
+	at := in.store.modified(ctx, name, in.ls.opts.Now)
+	for _, t := range []*time.Time{st.created, st.modified} {
+		if t.IsZero() {
+			*t = at
+		}
+	}
+	*st.status = StatusUpdateFailed
+	*st.reason = fmt.Sprintf("the stored %s %s cannot be read: %v", what, full, err)
+	return v, true, nil
 }
 
 // objectPath returns the full name of the workspace's object name in the
