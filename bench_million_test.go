@@ -203,22 +203,7 @@ func benchIngest(b *testing.B, series int, create, v2 bool) {
 // (room for a million) or, to create series round after round, higher.
 func newBenchService(b *testing.B, series int, create bool) (*promspace.Service, *workspace.Workspace) {
 	ctx := context.Background()
-	conf, err := auth.ParseConfig([]byte(fmt.Sprintf(`
-region: us-east-1
-credentials:
-  - access_key_id: %s
-    secret_access_key: %s
-    account_id: "000000000000"
-    name: writer
-    policy: AmazonPrometheusRemoteWriteAccess
-`, benchCredential.AccessKeyID, benchCredential.SecretAccessKey)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	authn, authz, err := conf.Build()
-	if err != nil {
-		b.Fatal(err)
-	}
+	authn, authz := benchAuth(b, "writer", "AmazonPrometheusRemoteWriteAccess")
 	l := quota.DefaultLimits()
 	l.IngestionRate, l.IngestionBurst = 1e12, 1e12
 	if create { // every round adds series
@@ -253,6 +238,28 @@ credentials:
 		b.Fatal(err)
 	}
 	return svc, w
+}
+
+// benchAuth returns SigV4 verification of benchCredential, in account
+// 000000000000 as name, and the authorizer of its policy.
+func benchAuth(b *testing.B, name, policy string) (auth.Authenticator, auth.Authorizer) {
+	conf, err := auth.ParseConfig([]byte(fmt.Sprintf(`
+region: us-east-1
+credentials:
+  - access_key_id: %s
+    secret_access_key: %s
+    account_id: "000000000000"
+    name: %s
+    policy: %s
+`, benchCredential.AccessKeyID, benchCredential.SecretAccessKey, name, policy)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	authn, authz, err := conf.Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return authn, authz
 }
 
 // benchPromTSDBOptions are the options of the workspace's TSDB, for

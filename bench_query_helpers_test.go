@@ -39,22 +39,7 @@ const (
 // SigV4 for benchCredential, whose policy allows aps:QueryMetrics.
 func newQueryBenchService(b *testing.B) (*promspace.Service, *workspace.Workspace) {
 	ctx := context.Background()
-	conf, err := auth.ParseConfig([]byte(fmt.Sprintf(`
-region: us-east-1
-credentials:
-  - access_key_id: %s
-    secret_access_key: %s
-    account_id: "000000000000"
-    name: reader
-    policy: %s
-`, benchCredential.AccessKeyID, benchCredential.SecretAccessKey, auth.PresetQueryAccess)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	authn, authz, err := conf.Build()
-	if err != nil {
-		b.Fatal(err)
-	}
+	authn, authz := benchAuth(b, "reader", auth.PresetQueryAccess)
 	opts := promspace.Options{
 		DataDir:       b.TempDir(),
 		Authenticator: authn,

@@ -22,37 +22,8 @@ const groupARN = "arn:aws:logs:us-east-1:111122223333:log-group:/aws/vendedlogs/
 // workspace, and returns the workspace's logging instance.
 func open(t *testing.T, dir, logs string) (*workspace.Registry, *logging.Instance, string) {
 	t.Helper()
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	ls := logging.New(logging.Options{Dir: logs, Now: func() time.Time { return now }})
-	reg, err := workspace.Open(context.Background(), workspace.Options{DataDir: dir, Components: []workspace.Component{ls.Component()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
-	ctx := context.Background()
-	var id string
-	out, err := reg.List(ctx, workspace.ListInput{MaxResults: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out.Workspaces) > 0 {
-		id = out.Workspaces[0].ID()
-	} else {
-		w, err := reg.Create(ctx, workspace.CreateInput{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		id = w.ID()
-	}
-	w, err := reg.Get(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, ok := workspace.InstanceOf[*logging.Instance](w, logging.ComponentName)
-	if !ok {
-		t.Fatal("no logging instance")
-	}
-	return reg, in, id
+	reg, w, in := openWith(t, dir, logs, nil)
+	return reg, in, w.ID()
 }
 
 func records(t *testing.T, logs string) []logging.Record {

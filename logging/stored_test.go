@@ -43,12 +43,21 @@ func (l *errorLog) Handle(_ context.Context, r slog.Record) error {
 }
 
 // openLogged opens the registry in dir with the logging component logging
-// to log, and returns its one workspace (created if need be) and the
-// workspace's instance.
+// to log and vending to dir/logs, and returns its one workspace (created
+// if need be) and the workspace's instance.
 func openLogged(t *testing.T, dir string, log slog.Handler) (*workspace.Registry, *workspace.Workspace, *logging.Instance) {
 	t.Helper()
+	return openWith(t, dir, filepath.Join(dir, "logs"), slog.New(log))
+}
+
+// openWith opens the registry in dir with the logging component vending
+// to logs and logging to log (the component's default when nil), and
+// returns its one workspace (created if need be) and the workspace's
+// instance.
+func openWith(t *testing.T, dir, logs string, log *slog.Logger) (*workspace.Registry, *workspace.Workspace, *logging.Instance) {
+	t.Helper()
 	ctx := context.Background()
-	ls := logging.New(logging.Options{Dir: filepath.Join(dir, "logs"), Logger: slog.New(log),
+	ls := logging.New(logging.Options{Dir: logs, Logger: log,
 		Now: func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }})
 	reg, err := workspace.Open(ctx, workspace.Options{DataDir: dir, Components: []workspace.Component{ls.Component()}})
 	if err != nil {
