@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/promspace/promspace/quota"
+	"github.com/promspace/promspace/workspace"
 )
 
 // Status is an alert manager definition status, as AMP names it.
@@ -234,7 +235,39 @@ func (s store) load(ctx context.Context) (*Definition, error) {
 	}
 	var d Definition
 	if err := json.Unmarshal(b, &d); err != nil {
-		return nil, fmt.Errorf("alert manager definition object: %w", err)
+		return nil, &corruptError{modified: s.modified(ctx), err: err}
 	}
 	return &d, nil
 }
+
+// modified returns when the definition's object was last modified, now
+// when the bucket does not say.
+func (s store) modified(ctx context.Context) time.Time {
+	if a, err := s.bkt.Attributes(ctx, objectName); err == nil && !a.LastModified.IsZero() {
+		return a.LastModified.UTC()
+	}
+	return time.Now().UTC()
+}
+
+// corruptError is a stored definition that does not decode.
+type corruptError struct {
+	modified time.Time
+	err      error
+}
+
+func (e *corruptError) Error() string { return "alert manager definition object: " + e.err.Error() }
+func (e *corruptError) Unwrap() error { return e.err }
+
+// failed is the definition of a corrupt object, the full name of which is
+// object: no data, UPDATE_FAILED with the reason, dated by the object.
+func (e *corruptError) failed(object string) *Definition {
+	return &Definition{
+		Status:       StatusUpdateFailed,
+		StatusReason: fmt.Sprintf("the stored alert manager definition %s cannot be read: %v", object, e.err),
+		CreatedAt:    e.modified, ModifiedAt: e.modified,
+	}
+}
+
+// objectPath is the full name of w's definition in the registry's bucket,
+// where w's part is workspaces/<id>/.
+func objectPath(w *workspace.Workspace) string { return "workspaces/" + w.ID() + "/" + objectName }

@@ -33,10 +33,17 @@
 //     and the notify pipeline (retries, deduplication through the
 //     notification log), rebuilt from each definition as Alertmanager's
 //     reload rebuilds them. No cluster: a workspace's Alertmanager is one
-//     replica. Silences and the notification log are snapshotted under the
-//     workspace's directory (alertmanager/silences, alertmanager/nflog)
-//     every MaintenanceInterval and on Close, the silences also on every
-//     change before it is answered, and read when the workspace opens.
+//     replica. Silences and the notification log are snapshotted to the
+//     workspace's directory and then its bucket (alertmanager/silences,
+//     alertmanager/nflog, in Alertmanager's snapshot format) every
+//     MaintenanceInterval and on Close, the silences also on every change
+//     before it is answered. The workspace's opening reads the directory's
+//     copy, or the bucket's when the directory has none (a node started on
+//     an empty disk) or it does not load; a copy that does not load is
+//     logged by name and skipped.
+//   - A stored definition that does not decode is logged by name and kept
+//     UPDATE_FAILED, with the reason, until a Put replaces it or a Delete
+//     removes it: the workspace opens without an Alertmanager.
 //   - Receivers through Alertmanager's own notifiers, SNS (notify/sns) and
 //     webhook among them. Options.SNSEndpoint is the api_url of every
 //     sns_config, so that tests and local setups publish to a loopback

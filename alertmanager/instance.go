@@ -2,6 +2,7 @@ package alertmanager
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -67,11 +68,14 @@ type Instance struct {
 	stopc        chan struct{}
 	wg           sync.WaitGroup
 
-	// mtx serializes definition changes; snapMtx the snapshots written on
-	// silence changes.
+	// mtx serializes definition changes; snapMtx the saving of the
+	// silences' and the notification log's snapshots.
 	mtx     sync.Mutex
 	snapMtx sync.Mutex
-	def     *Definition
+	// stored says, by kind, whether the bucket may hold a snapshot: one
+	// was read from the workspace's copies, or uploaded. Under snapMtx.
+	stored map[string]bool
+	def    *Definition
 	// running is the definition being run, nil without one: what the API
 	// and Send read.
 	running    atomic.Pointer[running]
@@ -86,7 +90,14 @@ var _ workspace.Instance = (*Instance)(nil)
 
 func (ams *Alertmanagers) open(ctx context.Context, w *workspace.Workspace) (_ *Instance, err error) {
 	def, err := store{w.Bucket()}.load(ctx)
-	if err != nil {
+	var corrupt *corruptError
+	if errors.As(err, &corrupt) {
+		// Kept, UPDATE_FAILED, until a Put replaces it or a Delete removes
+		// it: the workspace opens without it.
+		def = corrupt.failed(objectPath(w))
+		ams.opts.Logger.Error("The stored alert manager definition cannot be read: it is UPDATE_FAILED until it is replaced or deleted",
+			"workspace", w.ID(), "object", objectPath(w), "err", corrupt.err)
+	} else if err != nil {
 		return nil, fmt.Errorf("read alert manager definition: %w", err)
 	}
 	dir := filepath.Join(w.Dir(), stateDirName)
@@ -108,6 +119,7 @@ func (ams *Alertmanagers) open(ctx context.Context, w *workspace.Workspace) (_ *
 		reg:    newMetricsRegisterer(ams.opts.Registerer, w.ID()),
 		marker: marker.NewGroupMarker(),
 		stopc:  make(chan struct{}),
+		stored: map[string]bool{},
 	}
 	in.quota, _ = workspace.InstanceOf[*quota.Quota](w, quota.ComponentName)
 	in.droppedTotal = promauto.With(in.reg).NewCounterVec(prometheus.CounterOpts{
@@ -120,26 +132,9 @@ func (ams *Alertmanagers) open(ctx context.Context, w *workspace.Workspace) (_ *
 		}
 	}()
 
-	in.nflog, err = nflog.New(nflog.Options{
-		SnapshotFile: in.nflogFile(), Retention: ams.opts.Retention,
-		Logger: logger.With("component", "nflog"), Metrics: in.reg,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("notification log: %w", err)
+	if err := in.openState(ctx); err != nil {
+		return nil, err
 	}
-	in.silences, err = silence.New(silence.Options{
-		SnapshotFile: in.silencesFile(), Retention: ams.opts.Retention,
-		Logger: logger.With("component", "silences"), Metrics: in.reg,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("silences: %w", err)
-	}
-	in.wg.Go(func() {
-		in.nflog.Maintenance(ams.opts.MaintenanceInterval, in.nflogFile(), in.stopc, nil)
-	})
-	in.wg.Go(func() {
-		in.silences.Maintenance(ams.opts.MaintenanceInterval, in.silencesFile(), in.stopc, nil)
-	})
 	in.silencer = silence.NewSilencer(in.silences, logger, noRecorder)
 	in.alerts, err = mem.NewAlerts(context.Background(), ams.opts.AlertGCInterval, 0, in.silencer,
 		logger.With("component", "alerts"), noRecorder, in.reg, featurecontrol.NoopFlags{})
@@ -159,7 +154,10 @@ func (ams *Alertmanagers) open(ctx context.Context, w *workspace.Workspace) (_ *
 		}
 	}
 
-	if def != nil {
+	switch {
+	case corrupt != nil:
+		in.def = def
+	case def != nil:
 		in.mtx.Lock()
 		in.def = def
 		if b, perr := in.prepare(def.Data); perr == nil {
@@ -174,9 +172,6 @@ func (ams *Alertmanagers) open(ctx context.Context, w *workspace.Workspace) (_ *
 	}
 	return in, nil
 }
-
-func (in *Instance) nflogFile() string    { return filepath.Join(in.dir, "nflog") }
-func (in *Instance) silencesFile() string { return filepath.Join(in.dir, "silences") }
 
 // limits returns the workspace's quotas.
 func (in *Instance) limits() quota.Limits {
@@ -199,9 +194,10 @@ func (in *Instance) groups(ctx context.Context, routeFilter func(*dispatch.Route
 // alert manager setting, and its limits are read when a definition is.
 func (in *Instance) ApplyConfig(workspace.Configuration) error { return nil }
 
-// Close stops the dispatcher, the inhibitor and forwarding, and writes the
-// silences and the notification log to the workspace's directory, from
-// which the next opening reads them. The definition stays in the bucket.
+// Close stops the dispatcher, the inhibitor and forwarding, and saves the
+// silences and the notification log to the workspace's directory and
+// bucket, from which the next opening reads them. The definition stays in
+// the bucket.
 func (in *Instance) Close() error {
 	in.stop()
 	if in.forward != nil {
@@ -233,28 +229,3 @@ func (in *Instance) stop() {
 // prometheus_notifications_*) and promspace's, without the "workspace"
 // label they have in Options.Registerer.
 func (in *Instance) Gatherer() prometheus.Gatherer { return in.reg.own }
-
-// snapshotSilences writes the silences to the workspace's directory now,
-// rather than at the next maintenance: a silence created, changed or
-// expired survives a crash once answered.
-func (in *Instance) snapshotSilences() error {
-	in.snapMtx.Lock()
-	defer in.snapMtx.Unlock()
-	f, err := os.CreateTemp(in.dir, "silences.tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // after the rename, a no-op
-	if _, err := in.silences.Snapshot(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), in.silencesFile())
-}

@@ -18,6 +18,10 @@
 //     in the workspace's bucket (rulegroupsnamespaces/<name>.json), whose
 //     upload is the change's acknowledgement; a file that rulefmt refuses,
 //     or that takes the workspace over MaxRules, changes nothing.
+//     An object that does not decode when the workspace opens is logged
+//     by name and kept UPDATE_FAILED, its object named in the reason,
+//     until a Put replaces it or a Delete removes it; the other
+//     namespaces load.
 //   - Prometheus' rules.Manager, loading each namespace from a rules file
 //     under the workspace's directory (rules/<name>.yaml), rewritten on
 //     every change; a group's File is its namespace. Queries run on the

@@ -204,6 +204,14 @@ func (ms *Managers) open(ctx context.Context, w *workspace.Workspace) (*RuleMana
 		return nil, fmt.Errorf("read rule groups namespaces: %w", err)
 	}
 	for _, ns := range namespaces {
+		if ns.corrupt != "" {
+			object := "workspaces/" + w.ID() + "/" + objectName(ns.Name)
+			ms.opts.Logger.Error("A stored rule groups namespace cannot be read: it is UPDATE_FAILED until it is replaced or deleted",
+				"workspace", w.ID(), "namespace", ns.Name, "object", object, "err", ns.corrupt)
+			ns.invalid = fmt.Sprintf("the stored rule groups namespace %s cannot be read: %s", object, ns.corrupt)
+			ns.corrupt = ""
+			continue
+		}
 		// Validated when stored; one refused now must not keep the
 		// others from loading.
 		if _, err := parseRules(ns.Data); err != nil {
@@ -229,6 +237,11 @@ func (ms *Managers) open(ctx context.Context, w *workspace.Workspace) (*RuleMana
 		metrics:    newWorkspaceMetrics(ms.opts.Registerer, w.ID()),
 	}
 	m.quota, _ = workspace.InstanceOf[*quota.Quota](w, quota.ComponentName)
+	for _, ns := range namespaces {
+		if ns.ARN == "" { // of a corrupt object
+			ns.ARN = m.arn(ns.Name)
+		}
+	}
 	// The workspace is the storage: rules read it and recording rules
 	// append into it, through the same holds as the data plane, and
 	// through Options.Appendable's pipeline when there is one.

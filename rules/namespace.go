@@ -67,6 +67,9 @@ type Namespace struct {
 	// invalid is why a stored file no longer validates (a newer
 	// Prometheus refusing it): it is then left out of the evaluation.
 	invalid string
+	// corrupt is why the namespace's object could not be read, from the
+	// bucket's load until the opening sets invalid from it.
+	corrupt string
 }
 
 func (ns *Namespace) clone() *Namespace {
@@ -153,13 +156,17 @@ func (s store) delete(ctx context.Context, name string) error {
 	return err
 }
 
-// loadAll reads every stored namespace. An unreadable object fails the
-// load: evaluating a workspace without some of its rules would silently
-// stop its alerts.
+// loadAll reads every stored namespace. An object that does not decode,
+// or holds another namespace than its name says, is returned as a
+// namespace of that name with no rules, its corrupt field saying why: it is
+// kept UPDATE_FAILED, visible to Describe and List, until a Put replaces it
+// or a Delete removes it. Only a bucket that cannot be read fails the
+// load.
 func (s store) loadAll(ctx context.Context) (map[string]*Namespace, error) {
 	out := map[string]*Namespace{}
 	err := s.bkt.Iter(ctx, bucketPrefix, func(name string) error {
-		if !strings.HasSuffix(name, ".json") {
+		want, ok := strings.CutSuffix(path.Base(name), ".json")
+		if !ok {
 			return nil
 		}
 		r, err := s.bkt.Get(ctx, name)
@@ -172,14 +179,24 @@ func (s store) loadAll(ctx context.Context) (map[string]*Namespace, error) {
 			return err
 		}
 		var ns Namespace
-		if err := json.Unmarshal(b, &ns); err != nil {
-			return fmt.Errorf("namespace object %s: %w", name, err)
+		switch err := json.Unmarshal(b, &ns); {
+		case err != nil:
+			out[want] = s.corrupt(ctx, name, want, err.Error())
+		case ns.Name != want:
+			out[want] = s.corrupt(ctx, name, want, fmt.Sprintf("it holds namespace %q", ns.Name))
+		default:
+			out[ns.Name] = &ns
 		}
-		if want := strings.TrimSuffix(path.Base(name), ".json"); ns.Name != want {
-			return fmt.Errorf("namespace object %s holds namespace %q", name, ns.Name)
-		}
-		out[ns.Name] = &ns
 		return nil
 	})
 	return out, err
+}
+
+// corrupt is the namespace name of the corrupt object, dated by it.
+func (s store) corrupt(ctx context.Context, object, name, why string) *Namespace {
+	at := time.Now().UTC()
+	if a, err := s.bkt.Attributes(ctx, object); err == nil && !a.LastModified.IsZero() {
+		at = a.LastModified.UTC()
+	}
+	return &Namespace{Name: name, CreatedAt: at, ModifiedAt: at, corrupt: why}
 }

@@ -67,6 +67,7 @@ func replace(t *testing.T, bin, bucketConf string) {
 	c := &crash{t: t, bin: bin, dataDir: filepath.Join(t.TempDir(), "data"), logs: &syncBuffer{}, args: []string{"-objstore.config-file", conf}}
 	c.start()
 	c.defaultID = defaultWorkspaces(t, c.base)[0]
+	silenceID := replSilence(t, c)
 	const series = 20
 	start := time.Now().Add(-6 * time.Hour).Truncate(time.Minute).UnixMilli()
 	var acked []int64
@@ -107,6 +108,10 @@ func replace(t *testing.T, bin, bucketConf string) {
 		if found != inBlocks*series {
 			t.Errorf("round %d: %d samples of the shipped blocks found, want %d", round, found, inBlocks*series)
 		}
+		code, body := c.do("GET", "/workspaces/"+c.defaultID+"/alertmanager/api/v2/silence/"+silenceID, "")
+		if code != http.StatusOK || !strings.Contains(string(body), `"active"`) {
+			t.Errorf("round %d: the silence on an empty disk: %d %s", round, code, body)
+		}
 		if !replWrite(t, c, time.Now().UnixMilli(), series) {
 			t.Errorf("round %d: the restored workspace does not ingest", round)
 		}
@@ -114,6 +119,28 @@ func replace(t *testing.T, bin, bucketConf string) {
 			t.Name(), round, len(acked)*series, inBlocks*series, len(shipped), found, dups)
 	}
 	c.stop()
+}
+
+// replSilence creates the default workspace's alert manager definition
+// and a silence through the server's HTTP API, and returns the silence's
+// ID: both are to come back on an empty disk.
+func replSilence(t *testing.T, c *crash) string {
+	def := "alertmanager_config: |\n  route:\n    receiver: hook\n  receivers:\n  - name: hook\n    webhook_configs:\n    - url: http://127.0.0.1:1/\n"
+	body, _ := json.Marshal(map[string][]byte{"data": []byte(def)})
+	if code, out := c.do("POST", "/workspaces/"+c.defaultID+"/alertmanager/definition", string(body)); code != http.StatusAccepted {
+		t.Fatalf("create alert manager definition: %d %s", code, out)
+	}
+	now := time.Now().UTC()
+	sil := fmt.Sprintf(`{"matchers":[{"name":"alertname","value":"Noisy","isEqual":true,"isRegex":false}],"startsAt":%q,"endsAt":%q,"createdBy":"test","comment":"kept"}`,
+		now.Format(time.RFC3339), now.Add(24*time.Hour).Format(time.RFC3339))
+	code, out := c.do("POST", "/workspaces/"+c.defaultID+"/alertmanager/api/v2/silences", sil)
+	var ok struct {
+		SilenceID string `json:"silenceID"`
+	}
+	if code != http.StatusOK || json.Unmarshal(out, &ok) != nil || ok.SilenceID == "" {
+		t.Fatalf("create silence: %d %s", code, out)
+	}
+	return ok.SilenceID
 }
 
 // replWrite sends one sample at ts for each of n series; true if
