@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,8 +66,10 @@ func (ps *policyState) set(p *ResourcePolicy) {
 }
 
 // currentPolicy returns w's policy, reading it from the bucket the first
-// time. Called with w.policy.mtx held.
-func (w *Workspace) currentPolicy(ctx context.Context) (*ResourcePolicy, error) {
+// time. An object that does not decode is logged by name and taken as no
+// policy: the workspace's own account keeps its access, no other account
+// gets any, and a put replaces the object. Called with w.policy.mtx held.
+func (w *Workspace) currentPolicy(ctx context.Context, logger *slog.Logger) (*ResourcePolicy, error) {
 	ps := &w.policy
 	if ps.loaded.Load() {
 		return ps.policy.Load(), nil
@@ -86,7 +89,10 @@ func (w *Workspace) currentPolicy(ctx context.Context) (*ResourcePolicy, error) 
 	}
 	var p ResourcePolicy
 	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("resource policy of workspace %s: %w", w.id, err)
+		logger.Error("The stored resource policy cannot be read: the workspace has none until one is put",
+			"workspace", w.id, "object", objectPrefix(w.id)+policyObject, "err", err)
+		ps.set(nil)
+		return nil, nil
 	}
 	ps.set(&p)
 	return &p, nil
@@ -126,7 +132,7 @@ func (r *Registry) PutResourcePolicy(ctx context.Context, account, id string, in
 	}
 	w.policy.mtx.Lock()
 	defer w.policy.mtx.Unlock()
-	old, err := w.currentPolicy(ctx)
+	old, err := w.currentPolicy(ctx, r.logger)
 	if err != nil {
 		return nil, "", err
 	}
@@ -168,7 +174,7 @@ func (r *Registry) DescribeResourcePolicy(ctx context.Context, account, id strin
 	}
 	w.policy.mtx.Lock()
 	defer w.policy.mtx.Unlock()
-	p, err := w.currentPolicy(ctx)
+	p, err := w.currentPolicy(ctx, r.logger)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +194,7 @@ func (r *Registry) DeleteResourcePolicy(ctx context.Context, account, id, revisi
 	}
 	w.policy.mtx.Lock()
 	defer w.policy.mtx.Unlock()
-	old, err := w.currentPolicy(ctx)
+	old, err := w.currentPolicy(ctx, r.logger)
 	if err != nil {
 		return err
 	}
@@ -222,7 +228,7 @@ func (r *Registry) ResourcePolicyOf(ctx context.Context, id string) (*ResourcePo
 	}
 	w.policy.mtx.Lock()
 	defer w.policy.mtx.Unlock()
-	return w.currentPolicy(ctx)
+	return w.currentPolicy(ctx, r.logger)
 }
 
 // AccountOf returns the account that owns workspace id, false if there is

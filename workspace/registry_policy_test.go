@@ -3,6 +3,8 @@ package workspace
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 )
 
@@ -94,5 +96,41 @@ func TestResourcePolicyLifecycle(t *testing.T) {
 		return nil
 	}); err != nil || len(left) != 0 {
 		t.Fatalf("objects left of a deleted workspace: %v, %v", left, err)
+	}
+}
+
+func TestCorruptResourcePolicy(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	opts := testOptions(t, dir)
+	var logs strings.Builder
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	r := openRegistry(t, opts)
+	w, err := r.Create(ctx, CreateInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := w.ID()
+	if w, err = r.Get(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Bucket().Upload(ctx, policyObject, strings.NewReader(`{"policyDocument": "{\"Ver`)); err != nil {
+		t.Fatal(err)
+	}
+	// Access control reads no policy: the owner's own access only.
+	if p, err := r.ResourcePolicyOf(ctx, id); p != nil || err != nil {
+		t.Fatalf("corrupt policy: %v, %v", p, err)
+	}
+	if full := "workspaces/" + id + "/" + policyObject; !strings.Contains(logs.String(), full) {
+		t.Errorf("%s is not named in the logs:\n%s", full, logs.String())
+	}
+	if _, err := r.DescribeResourcePolicy(ctx, "", id); !errors.Is(err, ErrPolicyNotFound) {
+		t.Errorf("describe a corrupt policy: %v", err)
+	}
+	if _, _, err := r.PutResourcePolicy(ctx, "", id, PutResourcePolicyInput{Document: "doc", RevisionID: NoPolicyRevision}); err != nil {
+		t.Fatalf("put over a corrupt policy: %v", err)
+	}
+	if p, err := r.DescribeResourcePolicy(ctx, "", id); err != nil || p.Document != "doc" {
+		t.Errorf("after the put: %v, %v", p, err)
 	}
 }
