@@ -9,14 +9,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
-
-	"github.com/promspace/promspace/ingest"
 )
 
 // Defaults of Options: AMP's, which are Cortex's.
 const (
 	DefaultClusterLabel = "cluster"
 	DefaultReplicaLabel = "__replica__"
+	// DefaultStrippedCacheSize is Options.StrippedCacheSize's default.
+	DefaultStrippedCacheSize = 1 << 17
 	// DefaultFailoverTimeout is how long a cluster's leader may send no
 	// sample before another replica is elected.
 	DefaultFailoverTimeout = 30 * time.Second
@@ -67,12 +67,14 @@ type Options struct {
 	MaxClusters int
 	// StrippedCacheSize is about how many series each workspace keeps the
 	// labels of without the replica label, by the identity of the labels
-	// ingest's labels cache hands the stage (set it as
-	// ingest.Options.LabelsCacheSize): a fixed table of twice as many
-	// entries, rounded up to a power of 2, of 32 bytes each, made on the
-	// first strip and dropped when the workspace closes, plus the labels
-	// its entries keep. Default ingest.DefaultLabelsCacheSize; negative
-	// means no cache: the replica label is cut out of every series anew.
+	// ingest's labels cache hands the stage: a fixed table of twice as
+	// many entries, rounded up to a power of 2, of 32 bytes each, made on
+	// the first strip and dropped when the workspace closes, plus the
+	// labels its entries keep. It serves only a tracker that is not the
+	// first stage of its requests: as the first, the tracker has decoding
+	// leave the replica label out (ingest.LabelStripper) and strips
+	// nothing itself. Default DefaultStrippedCacheSize; negative means no
+	// cache: the replica label is cut out of every series anew.
 	StrippedCacheSize int
 	// Overrides, if set, returns the options of the workspace id, as a
 	// host program sets the label names, timeouts or cluster limit of one
@@ -126,7 +128,7 @@ func (o *Options) applyDefaults() error {
 		o.Now = d.Now
 	}
 	if o.StrippedCacheSize == 0 {
-		o.StrippedCacheSize = ingest.DefaultLabelsCacheSize
+		o.StrippedCacheSize = DefaultStrippedCacheSize
 	}
 	w := o.workspace().or(d.workspace())
 	if err := w.validate(); err != nil {

@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/prometheus/model/labels"
-
 	"github.com/promspace/promspace/ingest"
 	"github.com/promspace/promspace/workspace"
 )
@@ -124,9 +122,10 @@ type Tracker struct {
 }
 
 var (
-	_ workspace.Instance = (*Tracker)(nil)
-	_ ingest.Stage       = (*Tracker)(nil)
-	_ http.Handler       = (*Tracker)(nil)
+	_ workspace.Instance   = (*Tracker)(nil)
+	_ ingest.Stage         = (*Tracker)(nil)
+	_ ingest.LabelStripper = (*Tracker)(nil)
+	_ http.Handler         = (*Tracker)(nil)
 )
 
 // Options returns the workspace's options, with the cluster limit in
@@ -177,8 +176,10 @@ func (t *Tracker) Process(ctx context.Context, _ ingest.Target, req *ingest.Requ
 	if len(req.Series) == 0 {
 		return nil
 	}
-	name, replica, ok := t.haLabels(req.Series[0].Labels)
+	name, replica, ok := t.haLabels(req, &req.Series[0])
 	if !ok {
+		// Not HA data: stored as received, replica label included.
+		req.RestoreStripped()
 		return nil
 	}
 	now := t.now()
@@ -197,14 +198,26 @@ func (t *Tracker) Process(ctx context.Context, _ ingest.Target, req *ingest.Requ
 			Err:    fmt.Errorf("replicas did not match, rejecting sample: replica=%s, elected=%s", replica, elected),
 		}
 	}
-	t.strip.stripAll(req.Series)
+	if req.StrippedLabel() != t.opts.ReplicaLabel {
+		t.strip.stripAll(req.Series)
+	} // else decoding left the replica label out already
 	return nil
 }
 
-// haLabels returns the cluster and replica of lset, and whether it has
-// both.
-func (t *Tracker) haLabels(lset labels.Labels) (cluster, replica string, ok bool) {
-	cluster, replica = lset.Get(t.opts.ClusterLabel), lset.Get(t.opts.ReplicaLabel)
+// StrippedLabel implements ingest.LabelStripper: as the first stage of its
+// workspace's requests, the tracker has decoding leave the replica label
+// out of the series' labels.
+func (t *Tracker) StrippedLabel() string { return t.opts.ReplicaLabel }
+
+// haLabels returns the cluster and replica of s, a series of req, and
+// whether it has both.
+func (t *Tracker) haLabels(req *ingest.Request, s *ingest.Series) (cluster, replica string, ok bool) {
+	cluster = s.Labels.Get(t.opts.ClusterLabel)
+	if req.StrippedLabel() == t.opts.ReplicaLabel {
+		replica = s.StrippedValue()
+	} else {
+		replica = s.Labels.Get(t.opts.ReplicaLabel)
+	}
 	return cluster, replica, cluster != "" && replica != ""
 }
 

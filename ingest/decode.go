@@ -31,6 +31,11 @@ type decoder struct {
 	cache   *labelsCache
 	pending []cacheEntry
 
+	// strip is the label left out of each series' Labels, "" for none
+	// (see LabelStripper); stripped is the last value it had, copied out of
+	// the body, for the next series of the same value.
+	strip, stripped string
+
 	// 2.0 only.
 	symbols   []string          // point into the body
 	symHashes []uint64          // the cache's hash of each symbol
@@ -53,6 +58,7 @@ func (d *decoder) reset() {
 	d.rawSeries = d.rawSeries[:0]
 	clear(d.symCopies)
 	d.cache = nil
+	d.strip, d.stripped = "", ""
 	clear(d.pending)
 	d.pending = d.pending[:0]
 }
@@ -60,9 +66,13 @@ func (d *decoder) reset() {
 // decode decodes body, a decompressed message of the given version, into r.
 // An error means the body is not a valid message; invalid series are
 // dropped from r with their reasons instead.
-func decode(r *Request, v Version, body []byte, scheme model.ValidationScheme, cache *labelsCache) error {
+//
+// strip, if not "", is a label to leave out of each series' Labels, its
+// value kept in the series (see LabelStripper).
+func decode(r *Request, v Version, body []byte, scheme model.ValidationScheme, cache *labelsCache, strip string) error {
 	r.Version = v
 	r.d.scheme = scheme
+	r.d.strip, r.strip = strip, strip
 	if cache != nil {
 		r.d.cache = cache
 		cache.mu.RLock()
@@ -111,8 +121,12 @@ func (d *decoder) finish(r *Request, st seriesStart, md metadata.Metadata) {
 	if len(s.Exemplars) == 0 {
 		s.Exemplars = nil
 	}
-	ls, entry, reason, err := d.labels(pairs)
+	k := d.stripIndex(pairs)
+	ls, entry, reason, err := d.labels(pairs, k)
 	s.Labels, s.cached = ls, entry
+	if k >= 0 && err == nil {
+		s.stripped = d.strippedValue(pairs[k].Value)
+	}
 	d.pairs = d.pairs[:st.pairs]
 	r.Series = append(r.Series, s)
 	if err != nil {
@@ -120,15 +134,46 @@ func (d *decoder) finish(r *Request, st seriesStart, md metadata.Metadata) {
 	}
 }
 
-// labels returns the validated labels of a series, from the cache when the
-// same pairs were seen before, and their cache entry (nil without a cache).
-func (d *decoder) labels(pairs []labels.Label) (labels.Labels, *cachedLabels, string, error) {
+// stripIndex returns the index in pairs of the label to strip, -1 when
+// there is none (or the series has it empty, which validation drops).
+func (d *decoder) stripIndex(pairs []labels.Label) int {
+	if d.strip == "" {
+		return -1
+	}
+	for i := range pairs {
+		if pairs[i].Name == d.strip {
+			if pairs[i].Value == "" {
+				return -1
+			}
+			return i
+		}
+	}
+	return -1
+}
+
+// strippedValue returns v, a stripped label's value in the body, as a
+// string of its own: the previous series' when it is the same, as the
+// replica label of a request is.
+func (d *decoder) strippedValue(v string) string {
+	if v != d.stripped {
+		d.stripped = strings.Clone(v)
+	}
+	return d.stripped
+}
+
+// labels returns the validated labels of a series, without pairs[skip]
+// when skip is not -1, from the cache when the same pairs were seen
+// before, and their cache entry (nil without a cache). The stripped pair
+// is validated with the others, and is neither in the cache's key nor in
+// its entry: the entry holds the labels as the TSDB stores them, and the
+// same series from every replica of an HA pair shares it.
+func (d *decoder) labels(pairs []labels.Label, skip int) (labels.Labels, *cachedLabels, string, error) {
 	if d.cache == nil {
 		ls, reason, err := d.validateAndBuild(pairs)
 		return ls, nil, reason, err
 	}
-	hash := d.seriesHash(pairs)
-	e, ok, stale := d.cache.get(hash, pairs)
+	hash := d.seriesHash(pairs, skip)
+	e, ok, stale := d.cache.get(hash, pairs, skip)
 	if !ok {
 		ls, reason, err := d.validateAndBuild(pairs)
 		if err != nil {
@@ -142,16 +187,23 @@ func (d *decoder) labels(pairs []labels.Label) (labels.Labels, *cachedLabels, st
 	return e.labels, e, "", nil
 }
 
-// seriesHash is the cache's hash of pairs: from the hashes of the 2.0
-// request's symbols their references name (d.refs), or from the pairs.
-func (d *decoder) seriesHash(pairs []labels.Label) uint64 {
+// seriesHash is the cache's hash of pairs without pairs[skip]: from the
+// hashes of the 2.0 request's symbols their references name (d.refs), or
+// from the pairs.
+func (d *decoder) seriesHash(pairs []labels.Label, skip int) uint64 {
 	if len(d.symHashes) == 0 {
-		return d.cache.hash(pairs)
+		return d.cache.hash(pairs, skip)
 	}
 	refs, hs := d.refs, d.symHashes
-	h := uint64(len(refs) / 2)
+	n := len(refs) / 2
+	if skip >= 0 {
+		n--
+	}
+	h := uint64(n)
 	for j := 0; j+1 < len(refs); j += 2 {
-		h = mixHash(h, hs[refs[j]], hs[refs[j+1]])
+		if j/2 != skip {
+			h = mixHash(h, hs[refs[j]], hs[refs[j+1]])
+		}
 	}
 	return h
 }
@@ -163,7 +215,9 @@ func (d *decoder) validateAndBuild(pairs []labels.Label) (labels.Labels, string,
 	}
 	d.b.Reset()
 	for _, p := range pairs {
-		d.b.Add(p.Name, p.Value)
+		if p.Name != d.strip {
+			d.b.Add(p.Name, p.Value)
+		}
 	}
 	return d.b.Labels(), "", nil
 }

@@ -86,7 +86,7 @@ func benchDecode(b *testing.B, v Version, body []byte, prom func(*labels.Scratch
 	sb := labels.NewScratchBuilder(benchLabels)
 	ours := func() error {
 		req.reset()
-		return decode(req, v, body, model.UTF8Validation, cache)
+		return decode(req, v, body, model.UTF8Validation, cache, "")
 	}
 	run := [2]func() error{ours, func() error { return prom(&sb) }}
 	for _, f := range run {

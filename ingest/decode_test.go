@@ -65,7 +65,7 @@ func TestDecodeV1WireVariants(t *testing.T) {
 	var want prompb.WriteRequest
 	require.NoError(t, want.Unmarshal(body))
 	req := newRequest()
-	require.NoError(t, decode(req, V1, body, model.UTF8Validation, nil))
+	require.NoError(t, decode(req, V1, body, model.UTF8Validation, nil, ""))
 	compareV1(t, &want, req)
 
 	require.Len(t, req.Series, 1, "series without samples are skipped")
@@ -92,7 +92,7 @@ func TestDecodeV1Malformed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var want prompb.WriteRequest
 			require.Error(t, want.Unmarshal(body), "gogo must reject it too")
-			require.Error(t, decode(newRequest(), V1, body, model.UTF8Validation, nil))
+			require.Error(t, decode(newRequest(), V1, body, model.UTF8Validation, nil, ""))
 		})
 	}
 }
@@ -116,7 +116,7 @@ func TestDecodeV2WireVariants(t *testing.T) {
 	var want writev2.Request
 	require.NoError(t, want.Unmarshal(body))
 	req := newRequest()
-	require.NoError(t, decode(req, V2, body, model.UTF8Validation, nil))
+	require.NoError(t, decode(req, V2, body, model.UTF8Validation, nil, ""))
 	compareV2(t, &want, req)
 
 	require.Len(t, req.Series, 1)

@@ -47,7 +47,7 @@ func FuzzDecodeV1(f *testing.F) {
 		var want prompb.WriteRequest
 		wantErr := want.Unmarshal(body)
 		req := newRequest()
-		err := decode(req, V1, body, model.UTF8Validation, nil)
+		err := decode(req, V1, body, model.UTF8Validation, nil, "")
 		if wantErr != nil {
 			if err == nil {
 				t.Fatalf("gogo rejects the message (%v), the decoder accepts it", wantErr)
@@ -93,7 +93,7 @@ func FuzzDecodeV2(f *testing.F) {
 		var want writev2.Request
 		wantErr := want.Unmarshal(body)
 		req := newRequest()
-		err := decode(req, V2, body, model.UTF8Validation, nil)
+		err := decode(req, V2, body, model.UTF8Validation, nil, "")
 		if wantErr != nil {
 			if err == nil {
 				t.Fatalf("gogo rejects the message (%v), the decoder accepts it", wantErr)
@@ -112,7 +112,7 @@ func FuzzDecodeV2(f *testing.F) {
 				canonical, merr := want.Marshal()
 				require.NoError(t, merr)
 				req = newRequest()
-				if err2 := decode(req, V2, canonical, model.UTF8Validation, nil); err2 != nil {
+				if err2 := decode(req, V2, canonical, model.UTF8Validation, nil, ""); err2 != nil {
 					t.Fatalf("gogo accepts the message, the decoder rejects it: %v, and its canonical form: %v", err, err2)
 				}
 			}

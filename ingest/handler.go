@@ -25,7 +25,7 @@ const (
 	DefaultMaxRequestBytes   = 10 << 20
 	DefaultMaxDecodedBytes   = 32 << 20 // as Prometheus' receiver
 	DefaultMaxResponseErrors = 10
-	DefaultLabelsCacheSize   = 1 << 17
+	DefaultLabelsCacheSize   = 1 << 20
 )
 
 // Options configures a Handler. Zero values mean the defaults.
@@ -45,9 +45,11 @@ type Options struct {
 	NameValidation model.ValidationScheme
 	// LabelsCacheSize bounds the cache of validated series labels, shared by
 	// all workspaces, that spares series sent again their validation and
-	// copy. It keeps up to two generations of this many series, each
-	// entry the series' labels and about 130 bytes more. Default 131072;
-	// negative disables it.
+	// copy, and keeps their TSDB reference. It keeps up to two generations
+	// of this many series, each entry about 60 bytes (32 bytes and its
+	// slot in a map) besides the labels, which are those the TSDB's head
+	// stores when the first stage is a LabelStripper or strips nothing.
+	// Default 1,048,576; negative disables it.
 	LabelsCacheSize int
 	// Pipeline runs, in order, on every decoded and validated request before
 	// it is appended. Empty by default.
@@ -202,7 +204,7 @@ func (h *Handler) write(r *http.Request, t Target, res *response) {
 		req.reset()
 		h.requests.Put(req)
 	}()
-	if err := decode(req, v, plain, h.opts.NameValidation, h.labels); err != nil {
+	if err := decode(req, v, plain, h.opts.NameValidation, h.labels, stripLabel(h.opts.Pipeline, t.Pipeline)); err != nil {
 		res.fail(http.StatusBadRequest, fmt.Sprintf("decode remote write %s request: %v", v, err))
 		return
 	}

@@ -38,20 +38,18 @@ type labelsCache struct {
 // cache stays the current one.
 const minGenerationAge = time.Minute
 
-// cachedLabels is a labels cache entry: the validated labels and, written
+// cachedLabels is a labels cache entry: the validated labels and, made
 // once by the first stage that asks (Series.WithoutLabel), them without one
 // label. The derived labels depend only on the labels and the name, never
 // on the workspace or stage that asked, so any request sharing the entry
-// may use them. The entry is one small allocation (64 bytes in the default
-// build, one CPU cache line), which decode has just read when a stage asks.
+// may use them. The entry is one small allocation of 32 bytes in the
+// default build; the labels are those the TSDB stores the series with
+// (decoding leaves a LabelStripper's label out of them), so they cost no
+// second copy of the series' labels.
 type cachedLabels struct {
 	labels labels.Labels
-	// state is derivedEmpty, derivedWriting or derivedReady; name and
-	// without are written once, before state becomes derivedReady, and
-	// are read only after.
-	state   atomic.Uint32
-	name    string
-	without labels.Labels
+	// derived is written once, nil until then.
+	derived atomic.Pointer[derivedLabels]
 
 	// hint is the TSDB reference of the series these labels (or the
 	// derived ones) were last appended as, with the scope it was found in
@@ -59,11 +57,11 @@ type cachedLabels struct {
 	hint atomic.Uint64
 }
 
-const (
-	derivedEmpty uint32 = iota
-	derivedWriting
-	derivedReady
-)
+// derivedLabels are an entry's labels without the label name.
+type derivedLabels struct {
+	name    string
+	without labels.Labels
+}
 
 // A hint packs into one word, read and written at once, a series
 // reference found by an appender that implements refScoper, the scope it
@@ -116,7 +114,7 @@ func (e *cachedLabels) which(ls labels.Labels) (derived, ok bool) {
 	if labels.Equal(ls, e.labels) {
 		return false, true
 	}
-	if e.state.Load() == derivedReady && labels.Equal(ls, e.without) {
+	if d := e.derived.Load(); d != nil && labels.Equal(ls, d.without) {
 		return true, true
 	}
 	return false, false
@@ -129,11 +127,18 @@ func newLabelsCache(size int, now func() time.Time) *labelsCache {
 	return &labelsCache{max: size, seed: maphash.MakeSeed(), cur: make(map[uint64]*cachedLabels), now: now, rotated: now()}
 }
 
-// hash hashes label pairs, in the order received.
-func (c *labelsCache) hash(pairs []labels.Label) uint64 {
-	h := uint64(len(pairs))
-	for _, p := range pairs {
-		h = mixHash(h, c.stringHash(p.Name), c.stringHash(p.Value))
+// hash hashes label pairs, in the order received, without pairs[skip]
+// (skip -1 for none): as the pairs would hash without it.
+func (c *labelsCache) hash(pairs []labels.Label, skip int) uint64 {
+	n := len(pairs)
+	if skip >= 0 {
+		n--
+	}
+	h := uint64(n)
+	for i, p := range pairs {
+		if i != skip {
+			h = mixHash(h, c.stringHash(p.Name), c.stringHash(p.Value))
+		}
 	}
 	return h
 }
@@ -153,33 +158,38 @@ func mixHash(h, name, value uint64) uint64 {
 // get looks the pairs of hash up; the caller holds c.mu for reading. An
 // entry found in the old generation is reported as stale, to be added to
 // the current one.
-func (c *labelsCache) get(hash uint64, pairs []labels.Label) (e *cachedLabels, ok, stale bool) {
-	if e, ok = c.cur[hash]; ok && samePairs(e.labels, pairs) {
+func (c *labelsCache) get(hash uint64, pairs []labels.Label, skip int) (e *cachedLabels, ok, stale bool) {
+	if e, ok = c.cur[hash]; ok && samePairs(e.labels, pairs, skip) {
 		return e, true, false
 	}
-	if e, ok = c.old[hash]; ok && samePairs(e.labels, pairs) {
+	if e, ok = c.old[hash]; ok && samePairs(e.labels, pairs, skip) {
 		return e, true, true
 	}
 	return nil, false, false
 }
 
-// samePairs reports whether pairs, without those of empty values (which
-// validation drops), are ls in the same order.
-func samePairs(ls labels.Labels, pairs []labels.Label) bool {
+// samePairs reports whether pairs, without pairs[skip] (skip -1 for none)
+// and those of empty values (which validation drops), are ls in the same
+// order.
+func samePairs(ls labels.Labels, pairs []labels.Label, skip int) bool {
 	i, same := 0, true
-	ls.Range(func(l labels.Label) {
-		for same && i < len(pairs) && pairs[i].Value == "" {
+	next := func() {
+		for i < len(pairs) && (i == skip || pairs[i].Value == "") {
 			i++
 		}
-		if !same || i == len(pairs) || pairs[i].Name != l.Name || pairs[i].Value != l.Value {
+	}
+	ls.Range(func(l labels.Label) {
+		if !same {
+			return
+		}
+		next()
+		if i == len(pairs) || pairs[i].Name != l.Name || pairs[i].Value != l.Value {
 			same = false
 			return
 		}
 		i++
 	})
-	for same && i < len(pairs) && pairs[i].Value == "" {
-		i++
-	}
+	next()
 	return same && i == len(pairs)
 }
 

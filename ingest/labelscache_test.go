@@ -16,27 +16,27 @@ func TestLabelsCacheCollision(t *testing.T) {
 	a := []labels.Label{{Name: "__name__", Value: "up"}, {Name: "job", Value: "a"}}
 	b := []labels.Label{{Name: "__name__", Value: "up"}, {Name: "job", Value: "b"}}
 	ea := &cachedLabels{labels: labels.New(a...)}
-	c.add([]cacheEntry{{hash: c.hash(a), entry: ea}, {hash: c.hash(b), entry: ea}})
+	c.add([]cacheEntry{{hash: c.hash(a, -1), entry: ea}, {hash: c.hash(b, -1), entry: ea}})
 
-	if e, ok, _ := c.get(c.hash(a), a); !ok || e != ea {
+	if e, ok, _ := c.get(c.hash(a, -1), a, -1); !ok || e != ea {
 		t.Errorf("own pairs: entry %v, hit %v", e, ok)
 	}
-	if _, ok, _ := c.get(c.hash(b), b); ok {
+	if _, ok, _ := c.get(c.hash(b, -1), b, -1); ok {
 		t.Error("other pairs under the same hash are a hit")
 	}
 	withEmpty := []labels.Label{{Name: "__name__", Value: "up"}, {Name: "empty", Value: ""}, {Name: "job", Value: "a"}, {Name: "z", Value: ""}}
-	c.add([]cacheEntry{{hash: c.hash(withEmpty), entry: ea}})
-	if _, ok, _ := c.get(c.hash(withEmpty), withEmpty); !ok {
+	c.add([]cacheEntry{{hash: c.hash(withEmpty, -1), entry: ea}})
+	if _, ok, _ := c.get(c.hash(withEmpty, -1), withEmpty, -1); !ok {
 		t.Error("pairs with empty values, the rest the entry's labels: a miss")
 	}
 	reversed := []labels.Label{a[1], a[0]}
-	c.add([]cacheEntry{{hash: c.hash(reversed), entry: ea}})
-	if _, ok, _ := c.get(c.hash(reversed), reversed); ok {
+	c.add([]cacheEntry{{hash: c.hash(reversed, -1), entry: ea}})
+	if _, ok, _ := c.get(c.hash(reversed, -1), reversed, -1); ok {
 		t.Error("the entry's labels in another order are a hit")
 	}
 	short := a[:1]
-	c.add([]cacheEntry{{hash: c.hash(short), entry: ea}})
-	if _, ok, _ := c.get(c.hash(short), short); ok {
+	c.add([]cacheEntry{{hash: c.hash(short, -1), entry: ea}})
+	if _, ok, _ := c.get(c.hash(short, -1), short, -1); ok {
 		t.Error("a prefix of the entry's labels is a hit")
 	}
 }
@@ -51,11 +51,18 @@ func TestLabelsCacheHashV2(t *testing.T) {
 	}
 	d.refs = []uint32{1, 2, 5, 0, 3, 4}
 	pairs := []labels.Label{{Name: "__name__", Value: "up"}, {Name: "empty", Value: ""}, {Name: "job", Value: "a"}}
-	if got, want := d.seriesHash(pairs), c.hash(pairs); got != want {
+	if got, want := d.seriesHash(pairs, -1), c.hash(pairs, -1); got != want {
 		t.Errorf("hash from symbols %x, from pairs %x", got, want)
 	}
-	if c.hash(pairs) == c.hash(pairs[:2]) || c.hash(pairs) == c.hash([]labels.Label{pairs[2], pairs[1], pairs[0]}) {
+	if c.hash(pairs, -1) == c.hash(pairs[:2], -1) || c.hash(pairs, -1) == c.hash([]labels.Label{pairs[2], pairs[1], pairs[0]}, -1) {
 		t.Error("prefix or reordering hashes the same")
+	}
+	// Without a pair, from symbols and from pairs, as the pairs without it.
+	for skip := range pairs {
+		without := append(append([]labels.Label{}, pairs[:skip]...), pairs[skip+1:]...)
+		if got, want := d.seriesHash(pairs, skip), c.hash(without, -1); got != want || c.hash(pairs, skip) != want {
+			t.Errorf("skip %d: from symbols %x, from pairs %x, want %x", skip, got, c.hash(pairs, skip), want)
+		}
 	}
 }
 
@@ -72,10 +79,10 @@ func TestLabelsCacheGenerations(t *testing.T) {
 	}
 	add := func(i int) {
 		p := pairs(i)
-		c.add([]cacheEntry{{hash: c.hash(p), entry: &cachedLabels{labels: labels.New(p...)}}})
+		c.add([]cacheEntry{{hash: c.hash(p, -1), entry: &cachedLabels{labels: labels.New(p...)}}})
 	}
 	hit := func(i int) bool {
-		_, ok, _ := c.get(c.hash(pairs(i)), pairs(i))
+		_, ok, _ := c.get(c.hash(pairs(i), -1), pairs(i), -1)
 		return ok
 	}
 	for i := range 5 {

@@ -34,6 +34,38 @@ type Stage interface {
 	Process(ctx context.Context, t Target, req *Request) error
 }
 
+// A LabelStripper is a Stage that removes one label from the series it lets
+// through, as HA dedupe removes the replica label. When it is the first
+// stage a request meets (the Handler's first, or the Target's first when
+// the Handler has none), decoding leaves the label it names out of every
+// series' Labels already and keeps the value in the series
+// (Series.StrippedValue; Request.StrippedLabel names the label): the
+// labels the Handler's cache keeps are then those the TSDB stores, with no
+// second copy, and the series of every replica share them. The stage must
+// then either take the series as they are or, to keep the label, put it
+// back (Request.RestoreStripped) before it returns. StrippedLabel is read
+// for each request; "" strips nothing.
+type LabelStripper interface {
+	Stage
+	StrippedLabel() string
+}
+
+// stripLabel returns the label decoding leaves out for the first stage of
+// a request, "" for none.
+func stripLabel(handler, target []Stage) string {
+	first := handler
+	if len(first) == 0 {
+		first = target
+	}
+	if len(first) == 0 {
+		return ""
+	}
+	if s, ok := first[0].(LabelStripper); ok {
+		return s.StrippedLabel()
+	}
+	return ""
+}
+
 // StageFunc adapts a function to a Stage.
 type StageFunc func(ctx context.Context, t Target, req *Request) error
 

@@ -46,6 +46,10 @@ type Request struct {
 
 	rejections []rejection // since the last compaction
 
+	// strip is the label decode left out of the series' Labels, "" for
+	// none (see LabelStripper).
+	strip string
+
 	// Scratch of seriesRefs, reused across requests.
 	lsets       []labels.Labels
 	firstT      []int64
@@ -67,8 +71,38 @@ type Series struct {
 	Metadata metadata.Metadata
 
 	// cached is the labels cache entry Labels came from, nil without one.
-	cached  *cachedLabels
-	dropped bool
+	cached *cachedLabels
+	// stripped is the value of the request's stripped label, which Labels
+	// lack, "" when the series did not have it.
+	stripped string
+	dropped  bool
+}
+
+// StrippedLabel returns the label that decoding left out of the series'
+// Labels, for the request's first stage, a LabelStripper, to remove: ""
+// when none was. A series that had it has its value in StrippedValue.
+func (r *Request) StrippedLabel() string { return r.strip }
+
+// StrippedValue returns the value of the request's StrippedLabel that the
+// series had, which its Labels lack; "" when it did not have it.
+func (s *Series) StrippedValue() string { return s.stripped }
+
+// RestoreStripped puts the request's StrippedLabel back into the Labels
+// of every series that had it, for a LabelStripper that keeps it: the
+// labels are then the series' own, built anew (one allocation a series),
+// and StrippedLabel is "".
+func (r *Request) RestoreStripped() {
+	if r.strip == "" {
+		return
+	}
+	for i := range r.Series {
+		s := &r.Series[i]
+		if s.stripped != "" {
+			s.Labels = labels.NewBuilder(s.Labels).Set(r.strip, s.stripped).Labels()
+			s.cached, s.stripped = nil, ""
+		}
+	}
+	r.strip = ""
 }
 
 // WithoutLabel returns the series' Labels without the label name (Labels
@@ -86,17 +120,16 @@ func (s *Series) WithoutLabel(name string) (ls labels.Labels, ok bool) {
 	if e == nil || !labels.Equal(e.labels, s.Labels) {
 		return labels.EmptyLabels(), false
 	}
-	switch e.state.Load() {
-	case derivedReady:
-		if e.name == name {
-			return e.without, true
+	d := e.derived.Load()
+	if d == nil {
+		nd := &derivedLabels{name: name, without: withoutLabel(e.labels, name)}
+		if e.derived.CompareAndSwap(nil, nd) {
+			return nd.without, true
 		}
-	case derivedEmpty:
-		if e.state.CompareAndSwap(derivedEmpty, derivedWriting) {
-			e.name, e.without = name, withoutLabel(e.labels, name)
-			e.state.Store(derivedReady)
-			return e.without, true
-		}
+		d = e.derived.Load() // another request's, meanwhile
+	}
+	if d.name == name {
+		return d.without, true
 	}
 	return labels.EmptyLabels(), false
 }
@@ -236,6 +269,7 @@ func (r *Request) reset() {
 	r.rejections = r.rejections[:0]
 	clear(r.lsets)
 	r.lsets = r.lsets[:0]
+	r.strip = ""
 	r.d.reset()
 }
 
