@@ -6,7 +6,9 @@
 //
 // Trackers gives each workspace its Tracker, an ingest.Stage that runs
 // before the quota stage: it answers a non-leader's request 202 with
-// Cortex's text, strips the replica label from the leader's series, and
+// Cortex's text, strips the replica label from the leader's series (as the
+// first stage, an ingest.LabelStripper, by having decoding leave it out),
+// and
 // refuses a cluster over MaxClusters with 400. Options set AMP's labels,
 // timeouts and limit for every workspace, and Options.Overrides for one.
 // The Tracker is also the http.Handler of the workspace's status page

@@ -11,7 +11,9 @@ import (
 	"github.com/promspace/promspace/ingest"
 )
 
-// stripper removes the replica label from the labels of series.
+// stripper removes the replica label from the labels of series, for a
+// Tracker that is not the first stage of its requests (as the first,
+// decoding has left the label out already: see Tracker.StrippedLabel).
 //
 // It asks ingest first (Series.WithoutLabel): the stripped labels kept in
 // ingest's labels cache entry, which decode has just read, cost no CPU

@@ -122,10 +122,14 @@ func (d *decoder) finish(r *Request, st seriesStart, md metadata.Metadata) {
 		s.Exemplars = nil
 	}
 	k := d.stripIndex(pairs)
+	var stripped string
+	if k >= 0 {
+		stripped = pairs[k].Value // before validation sorts the pairs
+	}
 	ls, entry, reason, err := d.labels(pairs, k)
 	s.Labels, s.cached = ls, entry
 	if k >= 0 && err == nil {
-		s.stripped = d.strippedValue(pairs[k].Value)
+		s.stripped = d.strippedValue(stripped)
 	}
 	d.pairs = d.pairs[:st.pairs]
 	r.Series = append(r.Series, s)

@@ -31,6 +31,10 @@
 // Decoding reads the protobuf wire format directly into pooled requests, so
 // that label names and values are not allocated one by one, and a bounded
 // cache of validated labels spares a series sent again (the steady state of
-// remote write) its validation and copy. BenchmarkRemoteWrite compares the
-// whole path with Prometheus' own receiver on the same input.
+// remote write) its validation and copy, and keeps its TSDB reference.
+// When a request's first stage is a LabelStripper (the HA tracker),
+// decoding leaves its label out of every series and keeps the value apart,
+// so that the cache holds the labels the TSDB stores, one copy shared with
+// the head. BenchmarkRemoteWrite and the root package's BenchmarkIngest
+// compare the whole path with Prometheus' own receiver on the same input.
 package ingest
