@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"syscall"
 	"testing"
@@ -246,4 +247,52 @@ func writeHeapProfile(b *testing.B, path string) {
 	if err := pprof.WriteHeapProfile(f); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// gcMeter bills the collector's CPU time to the sides in proportion to the
+// bytes each allocates: the cost of a cycle (marking the live heap) falls
+// on the garbage that makes cycles come, whichever side's turn a cycle
+// runs in. A side's CPU time is that of its rounds less the collector's
+// time reported in them, plus its share of the collector's time of every
+// round. The runtime reports a cycle's time when it ends, so a cycle that
+// spans two rounds is billed whole to the second, before the shares; the
+// rounds alternate which side goes first. The garbage of encoding the
+// bodies is collected before the rounds (collect), outside of them.
+type gcMeter struct {
+	samples []metrics.Sample
+	gcTotal float64 // seconds, of every round
+	bytes   [2]uint64
+	mutator [2]time.Duration
+	allocs  [2]uint64
+}
+
+func newGCMeter() *gcMeter {
+	return &gcMeter{samples: []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/allocs:objects"}}}
+}
+
+func (m *gcMeter) read() (gc float64, bytes, objects uint64) {
+	metrics.Read(m.samples)
+	return m.samples[0].Value.Float64(), m.samples[1].Value.Uint64(), m.samples[2].Value.Uint64()
+}
+
+// collect collects the garbage made outside of the rounds.
+func (m *gcMeter) collect() { runtime.GC() }
+
+// round runs send, a round of side k, and records its time, bytes and
+// allocations.
+func (m *gcMeter) round(k int, send func() time.Duration) {
+	gc0, b0, o0 := m.read()
+	cpu := send()
+	gc1, b1, o1 := m.read()
+	gc := time.Duration((gc1 - gc0) * float64(time.Second))
+	m.mutator[k] += max(cpu-gc, 0)
+	m.gcTotal += gc1 - gc0
+	m.bytes[k] += b1 - b0
+	m.allocs[k] += o1 - o0
+}
+
+// cpu returns side k's CPU time with its share of the collector's.
+func (m *gcMeter) cpu(k int) time.Duration {
+	share := float64(m.bytes[k]) / float64(max(m.bytes[0]+m.bytes[1], 1))
+	return m.mutator[k] + time.Duration(m.gcTotal*share*float64(time.Second))
 }

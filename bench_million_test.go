@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
 	"testing"
 	"time"
@@ -165,20 +164,20 @@ func benchIngest(b *testing.B, series int, create, v2 bool) {
 	}
 	warm = [2][][]byte{}
 
-	var ms runtime.MemStats
+	gm := newGCMeter()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		bodies := bodiesOf()
 		reqs := [2][]*http.Request{requests(sides[0], bodies), requests(sides[1], bodies)}
+		gm.collect()
 		b.StartTimer()
 		for _, k := range [2]int{i % 2, 1 - i%2} {
-			runtime.ReadMemStats(&ms)
-			mallocs := ms.Mallocs
-			sides[k].cpu += send(sides[k], reqs[k], "")
-			runtime.ReadMemStats(&ms)
-			sides[k].allocs += ms.Mallocs - mallocs
+			gm.round(k, func() time.Duration { return send(sides[k], reqs[k], "") })
 		}
+	}
+	for k := range sides {
+		sides[k].cpu, sides[k].allocs = gm.cpu(k), gm.allocs[k]
 	}
 	b.StopTimer()
 
