@@ -3,12 +3,10 @@ package alertmanager
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,28 +17,9 @@ import (
 	silences "github.com/prometheus/alertmanager/silence"
 	promrules "github.com/prometheus/prometheus/rules"
 
+	"github.com/promspace/promspace/internal/logbuf"
 	"github.com/promspace/promspace/quota"
 )
-
-// syncBuffer is a log destination safe for the Alertmanager's goroutines.
-type syncBuffer struct {
-	mtx sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mtx.Lock()
-	defer b.mtx.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mtx.Lock()
-	defer b.mtx.Unlock()
-	return b.buf.String()
-}
-
-func logTo(b *syncBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
 
 // postSilence silences alertname through Alertmanager's API client and
 // returns the silence's ID.
@@ -159,8 +138,8 @@ func TestCorruptStateSkipped(t *testing.T) {
 	if err := os.WriteFile(local, b[:len(b)/2], 0o666); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
-	r, w, in = openWorkspace(t, dir, Options{Logger: logTo(&logs)}, quota.DefaultLimits())
+	var logs logbuf.Buffer
+	r, w, in = openWorkspace(t, dir, Options{Logger: logs.Logger()}, quota.DefaultLimits())
 	if _, err := in.silences.QueryOne(ctx, silences.QIDs(id)); err != nil {
 		t.Errorf("silence from the bucket's copy: %v", err)
 	}
@@ -179,8 +158,8 @@ func TestCorruptStateSkipped(t *testing.T) {
 	if err := w.Bucket().Upload(ctx, stateObject(silencesState), strings.NewReader("garbage")); err != nil {
 		t.Fatal(err)
 	}
-	logs = syncBuffer{}
-	_, _, in = openWorkspace(t, dir, Options{Logger: logTo(&logs)}, quota.DefaultLimits())
+	logs = logbuf.Buffer{}
+	_, _, in = openWorkspace(t, dir, Options{Logger: logs.Logger()}, quota.DefaultLimits())
 	if in.running.Load() == nil {
 		t.Error("definition not running beside broken silences")
 	}
@@ -203,8 +182,8 @@ func TestCorruptDefinition(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
-	r, w, in := openWorkspace(t, dir, Options{Logger: logTo(&logs)}, quota.DefaultLimits())
+	var logs logbuf.Buffer
+	r, w, in := openWorkspace(t, dir, Options{Logger: logs.Logger()}, quota.DefaultLimits())
 	full := "workspaces/" + w.ID() + "/" + objectName
 	d, err := in.Describe()
 	if err != nil {

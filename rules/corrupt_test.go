@@ -1,34 +1,14 @@
 package rules
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/promspace/promspace/internal/logbuf"
 	"github.com/promspace/promspace/quota"
 )
-
-// logBuffer is a log destination safe for the manager's goroutines.
-type logBuffer struct {
-	mtx sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mtx.Lock()
-	defer b.mtx.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mtx.Lock()
-	defer b.mtx.Unlock()
-	return b.buf.String()
-}
 
 func TestCorruptNamespaceObjects(t *testing.T) {
 	dir := t.TempDir()
@@ -49,8 +29,8 @@ func TestCorruptNamespaceObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var logs logBuffer
-	r, w, m = openWorkspace(t, dir, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, quota.DefaultLimits())
+	var logs logbuf.Buffer
+	r, w, m = openWorkspace(t, dir, Options{Logger: logs.Logger()}, quota.DefaultLimits())
 	if gs := m.RuleGroups(); len(gs) != 1 || gs[0].File() != "kept" {
 		t.Errorf("groups beside corrupt objects: %v", gs)
 	}

@@ -1,7 +1,6 @@
 package shipper
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/thanos-io/objstore"
 
+	"github.com/promspace/promspace/internal/logbuf"
 	"github.com/promspace/promspace/workspace"
 )
 
@@ -35,7 +35,7 @@ type env struct {
 	// blockRange is the TSDB's block range, 2h unless set, and
 	// maxBlockRange the longest it compacts blocks into, blockRange if 0.
 	blockRange, maxBlockRange int64
-	logs                      *syncBuffer
+	logs                      *logbuf.Buffer
 
 	reg      *prometheus.Registry
 	shipper  *Shipper
@@ -54,7 +54,7 @@ func newEnv(t *testing.T) *env {
 		dataDir:    t.TempDir(),
 		opts:       Options{RetryBackoff: time.Millisecond, NewTicker: noTicks},
 		blockRange: 2 * hour,
-		logs:       &syncBuffer{},
+		logs:       &logbuf.Buffer{},
 	}
 }
 
@@ -243,21 +243,4 @@ func objects(t *testing.T, bkt objstore.Bucket, prefix string) []string {
 
 func blockPrefix(w *workspace.Workspace) string {
 	return filepath.ToSlash("workspaces/" + w.ID() + "/")
-}
-
-type syncBuffer struct {
-	mtx sync.Mutex
-	b   bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mtx.Lock()
-	defer s.mtx.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mtx.Lock()
-	defer s.mtx.Unlock()
-	return s.b.String()
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/prometheus/prompb"
 	"github.com/thanos-io/objstore"
 
+	"github.com/promspace/promspace/internal/logbuf"
 	"github.com/promspace/promspace/shipper/bucketconfig"
 )
 
@@ -64,7 +65,7 @@ func replace(t *testing.T, bin, bucketConf string) {
 		t.Fatal(err)
 	}
 	defer bkt.Close()
-	c := &crash{t: t, bin: bin, dataDir: filepath.Join(t.TempDir(), "data"), logs: &syncBuffer{}, args: []string{"-objstore.config-file", conf}}
+	c := &crash{t: t, bin: bin, dataDir: filepath.Join(t.TempDir(), "data"), logs: &logbuf.Buffer{}, args: []string{"-objstore.config-file", conf}}
 	c.start()
 	c.defaultID = defaultWorkspaces(t, c.base)[0]
 	silenceID := replSilence(t, c)

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/promspace/promspace/internal/logbuf"
 )
 
 // The crash test runs the server as a child process, SIGKILLs it at random
@@ -46,7 +48,7 @@ func TestCrash(t *testing.T) {
 	if keep := os.Getenv("PROMSPACE_CRASH_KEEP"); keep != "" {
 		dataDir = keep
 	}
-	c := &crash{t: t, bin: bin, dataDir: dataDir, logs: &syncBuffer{}}
+	c := &crash{t: t, bin: bin, dataDir: dataDir, logs: &logbuf.Buffer{}}
 	// PROMSPACE_CRASH_SAMPLES_ONLY=1 leaves out the control-plane load, so
 	// that the writers send samples faster.
 	c.samplesOnly = os.Getenv("PROMSPACE_CRASH_SAMPLES_ONLY") != ""
@@ -97,7 +99,7 @@ type crash struct {
 	t       *testing.T
 	bin     string
 	dataDir string
-	logs    *syncBuffer
+	logs    *logbuf.Buffer
 	cmd     *exec.Cmd
 	base    string
 	client  http.Client

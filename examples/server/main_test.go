@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,13 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/amp"
+	"github.com/promspace/promspace/internal/logbuf"
 )
 
 // serve runs the server on a free loopback port until the returned stop is
@@ -226,7 +225,7 @@ func TestServerPortTakenLeavesDataAlone(t *testing.T) {
 
 func TestServerLogsRefusalsAtDebug(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	started := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
@@ -258,23 +257,4 @@ func TestServerLogsRefusalsAtDebug(t *testing.T) {
 	if !strings.Contains(out, "Stopped serving") || !strings.Contains(out, "Every workspace closed cleanly") {
 		t.Errorf("shutdown not logged:\n%s", out)
 	}
-}
-
-// syncBuffer is a bytes.Buffer that the server's goroutines may write to
-// while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
