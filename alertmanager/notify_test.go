@@ -86,16 +86,24 @@ func TestWebhookAndSNS(t *testing.T) {
 	}
 }
 
-func TestSilences(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
+// hookedWorkspace opens the workspace under dir with a definition whose
+// receiver is a webhook, and serves its Alertmanager.
+func hookedWorkspace(t *testing.T, dir string) (*workspace.Registry, *workspace.Workspace, *Instance, *hook, *httptest.Server) {
+	t.Helper()
 	r, w, in := openWorkspace(t, dir, Options{}, quota.DefaultLimits())
 	h := newHook(t)
-	if _, err := in.Create(ctx, definition(webhookConfig(h.URL), nil), ""); err != nil {
+	if _, err := in.Create(context.Background(), definition(webhookConfig(h.URL), nil), ""); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(in)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return r, w, in, h, srv
+}
+
+func TestSilences(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	r, w, in, h, srv := hookedWorkspace(t, dir)
 	c := apiClient(t, srv, w)
 	in.Send(ctx, "vector(1)", []*promrules.Alert{firing("Noisy")})
 	waitFor(t, "a notification", func() bool { return count(h.messages(), "Noisy") > 0 })

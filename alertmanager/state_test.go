@@ -60,13 +60,7 @@ func emptyDisk(t *testing.T, dir string) {
 func TestStateRestoredFromTheBucket(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	r, w, in := openWorkspace(t, dir, Options{}, quota.DefaultLimits())
-	h := newHook(t)
-	if _, err := in.Create(ctx, definition(webhookConfig(h.URL), nil), ""); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(in)
-	defer srv.Close()
+	r, w, in, h, srv := hookedWorkspace(t, dir)
 	id := postSilence(t, apiClient(t, srv, w), "Noisy")
 	// Answered means in the bucket, before any maintenance or close.
 	if ok, err := w.Bucket().Exists(ctx, stateObject(silencesState)); err != nil || !ok {

@@ -15,16 +15,8 @@ import (
 // series against the decode that strips nothing: the same series dropped,
 // and the labels with the stripped value put back the same labels.
 func FuzzDecodeStripped(f *testing.F) {
-	for _, m := range seedRequestsV1() {
-		b, err := m.Marshal()
-		require.NoError(f, err)
-		f.Add(b)
-	}
-	for _, m := range seedRequestsV2() {
-		b, err := m.Marshal()
-		require.NoError(f, err)
-		f.Add(b)
-	}
+	addSeeds(f, seedRequestsV1())
+	addSeeds(f, seedRequestsV2())
 	ha := &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{
 		{Labels: []prompb.Label{{Name: "__name__", Value: "up"}, {Name: "__replica__", Value: "r1"}, {Name: "cluster", Value: "c"}}, Samples: []prompb.Sample{{Value: 1, Timestamp: 1}}},
 		{Labels: []prompb.Label{{Name: "__replica__", Value: ""}, {Name: "__name__", Value: "x"}}, Samples: []prompb.Sample{{Value: 1, Timestamp: 1}}},

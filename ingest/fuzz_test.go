@@ -25,18 +25,19 @@ import (
 // validation, pipeline, appending to a real TSDB), which must answer without
 // panicking and never with a 5xx.
 
+// addSeeds adds each message, marshaled, to the seed corpus.
+func addSeeds[M marshaler](f *testing.F, ms []M) {
+	for _, m := range ms {
+		b, err := m.Marshal()
+		require.NoError(f, err)
+		f.Add(b)
+	}
+}
+
 func FuzzDecodeV1(f *testing.F) {
-	for _, m := range seedRequestsV1() {
-		b, err := m.Marshal()
-		require.NoError(f, err)
-		f.Add(b)
-	}
+	addSeeds(f, seedRequestsV1())
 	// 2.0 requests sent as 1.0, and a body of unknown fields only.
-	for _, m := range seedRequestsV2() {
-		b, err := m.Marshal()
-		require.NoError(f, err)
-		f.Add(b)
-	}
+	addSeeds(f, seedRequestsV2())
 	f.Add([]byte{})
 	f.Add([]byte("\x0a\x00"))
 	f.Add([]byte("\x0a\x04\x0a\x02\x0a\x00"))
@@ -66,18 +67,10 @@ func FuzzDecodeV1(f *testing.F) {
 }
 
 func FuzzDecodeV2(f *testing.F) {
-	for _, m := range seedRequestsV2() {
-		b, err := m.Marshal()
-		require.NoError(f, err)
-		f.Add(b)
-	}
+	addSeeds(f, seedRequestsV2())
 	// 1.0 requests sent as 2.0, symbols not starting with "", a body of
 	// unknown fields only.
-	for _, m := range seedRequestsV1() {
-		b, err := m.Marshal()
-		require.NoError(f, err)
-		f.Add(b)
-	}
+	addSeeds(f, seedRequestsV1())
 	f.Add([]byte{})
 	f.Add([]byte("\x22\x00\x2a\x02\x0a\x00"))
 	f.Add([]byte("\x2a\x04\x0a\x02\x00\x00\x22\x00"))
