@@ -46,9 +46,9 @@ func TestDecodeStripsTheFirstStagesLabel(t *testing.T) {
 	_, err := env.store(t, v1Msg, v1("r1", testTS(0)))
 	require.NoError(t, err)
 	require.Equal(t, "__replica__", stage.label)
-	require.Equal(t, stripped, stage.seen[0].Labels)
+	require.Equal(t, stripped.String(), stage.seen[0].Labels.String())
 	require.Equal(t, "r1", stage.seen[0].StrippedValue())
-	require.Equal(t, labels.FromStrings("__name__", "plain", "job", "j"), stage.seen[1].Labels)
+	require.Equal(t, `{__name__="plain", job="j"}`, stage.seen[1].Labels.String())
 	require.Empty(t, stage.seen[1].StrippedValue())
 	first := stage.seen[0].cached
 	require.NotNil(t, first)
