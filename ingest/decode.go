@@ -155,6 +155,12 @@ func (d *decoder) stripIndex(pairs []labels.Label) int {
 	return -1
 }
 
+// validStripped reports whether the stripped pair p passes validation,
+// as validate checks a label other than the metric name.
+func (d *decoder) validStripped(p labels.Label) bool {
+	return d.scheme.IsValidLabelName(p.Name) && utf8.ValidString(p.Value)
+}
+
 // strippedValue returns v, a stripped label's value in the body, as a
 // string of its own: the previous series' when it is the same, as the
 // replica label of a request is.
@@ -178,6 +184,11 @@ func (d *decoder) labels(pairs []labels.Label, skip int) (labels.Labels, *cached
 	}
 	hash := d.seriesHash(pairs, skip)
 	e, ok, stale := d.cache.get(hash, pairs, skip)
+	if ok && skip >= 0 && !d.validStripped(pairs[skip]) {
+		// The entry was checked without the stripped pair: the pair is
+		// checked here, and validation says what is wrong with it.
+		ok, stale = false, false
+	}
 	if !ok {
 		ls, reason, err := d.validateAndBuild(pairs)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
@@ -94,4 +95,25 @@ func TestSamePairsSkipping(t *testing.T) {
 	require.False(t, samePairs(ls, pairs, 0))
 	require.False(t, samePairs(labels.FromStrings("__name__", "up", "__replica__", "r", "job", "j"), pairs, 1))
 	require.True(t, samePairs(labels.FromStrings("__name__", "up", "__replica__", "r", "job", "j"), pairs, -1))
+}
+
+// TestStrippedPairValidatedOnHits: a cache entry is found without the
+// stripped pair, which is validated still.
+func TestStrippedPairValidatedOnHits(t *testing.T) {
+	cache := newLabelsCache(1<<10, time.Now)
+	body := func(replica string) []byte {
+		b, err := (&prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{
+			Labels:  []prompb.Label{{Name: "__name__", Value: "up"}, {Name: "__replica__", Value: replica}},
+			Samples: []prompb.Sample{{Value: 1, Timestamp: 1}},
+		}}}).Marshal()
+		require.NoError(t, err)
+		return b
+	}
+	req := newRequest()
+	require.NoError(t, decode(req, V1, body("r1"), model.UTF8Validation, cache, "__replica__"))
+	require.False(t, req.Series[0].dropped)
+	req = newRequest()
+	require.NoError(t, decode(req, V1, body("r\xff"), model.UTF8Validation, cache, "__replica__"))
+	require.True(t, req.Series[0].dropped, "an invalid replica value passed on a cache hit")
+	require.Contains(t, req.rejections[0].err.Error(), "invalid label value")
 }
