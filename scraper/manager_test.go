@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -34,8 +35,11 @@ func TestScrapeIntoWorkspace(t *testing.T) {
 	for _, v := range up {
 		require.Equal(t, 1.0, v)
 	}
-	md := w.Metadata().List("exporter_temperature_celsius", 0, 0)
-	require.NotEmpty(t, md)
+	// The metadata is stored once the samples are committed, so a query
+	// may see the samples first.
+	require.Eventually(t, func() bool {
+		return len(w.Metadata().List("exporter_temperature_celsius", 0, 0)) > 0
+	}, 5*time.Second, 10*time.Millisecond, "no metadata of exporter_temperature_celsius")
 }
 
 // TestInvalidConfiguration: a configuration Prometheus does not load is
