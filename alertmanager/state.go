@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/alertmanager/nflog"
 	"github.com/prometheus/alertmanager/silence"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/promspace/promspace/internal/atomicfile"
 )
 
 // A workspace's Alertmanager state, its silences and its notification
@@ -151,8 +152,8 @@ func (in *Instance) snapshotSilences() error {
 	return err
 }
 
-// saveState writes a snapshot to the workspace's directory, through a
-// temporary file synced and renamed over the previous one, and uploads it
+// saveState writes a snapshot to the workspace's directory, atomically and
+// durably, and uploads it
 // to the workspace's bucket, unless it is empty and the bucket holds no
 // copy to replace: a workspace whose Alertmanager never held a silence
 // keeps none there. Snapshots are saved one at a time.
@@ -164,7 +165,7 @@ func (in *Instance) saveState(kind string, snapshot func(io.Writer) (int64, erro
 	if err != nil {
 		return n, err
 	}
-	if err := writeFileSynced(in.stateFile(kind), buf.Bytes()); err != nil {
+	if err := atomicfile.Write(in.stateFile(kind), bytes.NewReader(buf.Bytes())); err != nil {
 		return n, err
 	}
 	if buf.Len() == 0 && !in.stored[kind] {
@@ -177,25 +178,4 @@ func (in *Instance) saveState(kind string, snapshot func(io.Writer) (int64, erro
 	}
 	in.stored[kind] = true
 	return n, nil
-}
-
-// writeFileSynced writes path atomically and durably.
-func writeFileSynced(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // after the rename, a no-op
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -1,6 +1,7 @@
 package shipper
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/promspace/promspace/internal/atomicfile"
 )
 
 // markerFile, in the workspace directory, lists the blocks already in the
@@ -53,39 +56,5 @@ func writeMarker(dir string, uploaded map[string]bool) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, markerFile), b)
-}
-
-// writeFileAtomic writes path through a synced temporary file renamed over
-// it, so that a crash leaves the old content or the new.
-func writeFileAtomic(path string, b []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(b); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.Write(filepath.Join(dir, markerFile), bytes.NewReader(b))
 }

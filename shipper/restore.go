@@ -1,6 +1,7 @@
 package shipper
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/thanos-io/objstore"
 
+	"github.com/promspace/promspace/internal/atomicfile"
 	"github.com/promspace/promspace/workspace"
 )
 
@@ -194,7 +196,7 @@ func (s *Shipper) download(ctx context.Context, bkt objstore.Bucket, dir, id str
 	if !hasIndex {
 		return fmt.Errorf("%s: no index", path.Join(id, metaFile))
 	}
-	if err := writeFileAtomic(filepath.Join(tmp, metaFile), raw); err != nil {
+	if err := atomicfile.Write(filepath.Join(tmp, metaFile), bytes.NewReader(raw)); err != nil {
 		return err
 	}
 	b, err := tsdb.OpenBlock(s.opts.Logger, tmp, nil, nil)
@@ -207,7 +209,7 @@ func (s *Shipper) download(ctx context.Context, bkt objstore.Bucket, dir, id str
 	if err := os.Rename(tmp, filepath.Join(dir, id)); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return atomicfile.SyncDir(dir)
 }
 
 // downloadFile writes the object name to dst, checking its size when size
@@ -255,7 +257,7 @@ func (s *Shipper) restoreMetadata(ctx context.Context, w *workspace.Workspace, d
 		var b []byte
 		if b, err = io.ReadAll(rc); err == nil {
 			if err = checkMetadata(b); err == nil {
-				err = writeFileAtomic(dst, b)
+				err = atomicfile.Write(dst, bytes.NewReader(b))
 			}
 		}
 	}
@@ -279,13 +281,4 @@ func checkMetadata(b []byte) error {
 		return fmt.Errorf("unknown version %d", c.Version)
 	}
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -9,12 +9,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/promspace/promspace/internal/atomicfile"
 	"github.com/thanos-io/objstore"
 	"github.com/thanos-io/objstore/providers/filesystem"
 )
 
 // tmpSuffix ends the name of an object being written by a FilesystemBucket.
-const tmpSuffix = ".promspace-tmp"
+const tmpSuffix = atomicfile.TmpSuffix
 
 // FilesystemBucket is thanos-io/objstore's filesystem bucket with atomic
 // uploads. objstore's own Upload truncates the object's file and then writes
@@ -57,52 +58,7 @@ func (b *FilesystemBucket) Upload(ctx context.Context, name string, r io.Reader,
 	if strings.HasSuffix(name, tmpSuffix) {
 		return fmt.Errorf("object name %q ends in %s, which the bucket keeps for its temporary files", name, tmpSuffix)
 	}
-	return writeFileAtomic(filepath.Join(b.root, filepath.FromSlash(name)), r)
-}
-
-// writeFileAtomic replaces the file at path with r's content, so that a
-// crash at any moment leaves either the previous content or the new one.
-func writeFileAtomic(path string, r io.Reader) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*"+tmpSuffix)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := io.Copy(f, r); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename or removal in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
-	}
-	return nil
+	return atomicfile.Write(filepath.Join(b.root, filepath.FromSlash(name)), r)
 }
 
 func removeTempFiles(root string) error {

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/prometheus/model/metadata"
+	"github.com/promspace/promspace/internal/atomicfile"
 )
 
 // metadataFile is the MetadataStore's file in a workspace directory. The
@@ -195,7 +196,7 @@ func (s *MetadataStore) save(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, metadataFile), bytes.NewReader(b)); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, metadataFile), bytes.NewReader(b)); err != nil {
 		s.mtx.Lock()
 		s.dirty = true
 		s.mtx.Unlock()

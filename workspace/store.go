@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/promspace/promspace/internal/atomicfile"
 	"github.com/thanos-io/objstore"
 )
 
@@ -82,7 +83,7 @@ func (s recordStore) put(ctx context.Context, rec record) error {
 }
 
 func (s recordStore) putLocal(id string, b []byte) {
-	if err := writeFileAtomic(filepath.Join(s.dir(id), localRecordFile), bytes.NewReader(b)); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.dir(id), localRecordFile), bytes.NewReader(b)); err != nil {
 		s.logger.Warn("Writing the copy of a workspace record in its directory failed; the bucket has the record", "workspace", id, "err", err)
 	}
 }
