@@ -19,7 +19,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/promspace/promspace/quota"
-	"github.com/promspace/promspace/workspace"
 )
 
 // Status is an alert manager definition status, as AMP names it.
@@ -267,7 +266,3 @@ func (e *corruptError) failed(object string) *Definition {
 		CreatedAt:    e.modified, ModifiedAt: e.modified,
 	}
 }
-
-// objectPath is the full name of w's definition in the registry's bucket,
-// where w's part is workspaces/<id>/.
-func objectPath(w *workspace.Workspace) string { return "workspaces/" + w.ID() + "/" + objectName }

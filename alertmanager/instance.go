@@ -94,9 +94,9 @@ func (ams *Alertmanagers) open(ctx context.Context, w *workspace.Workspace) (_ *
 	if errors.As(err, &corrupt) {
 		// Kept, UPDATE_FAILED, until a Put replaces it or a Delete removes
 		// it: the workspace opens without it.
-		def = corrupt.failed(objectPath(w))
+		def = corrupt.failed(w.ObjectName(objectName))
 		ams.opts.Logger.Error("The stored alert manager definition cannot be read: it is UPDATE_FAILED until it is replaced or deleted",
-			"workspace", w.ID(), "object", objectPath(w), "err", corrupt.err)
+			"workspace", w.ID(), "object", w.ObjectName(objectName), "err", corrupt.err)
 	} else if err != nil {
 		return nil, fmt.Errorf("read alert manager definition: %w", err)
 	}

@@ -56,7 +56,7 @@ func (in *Instance) stateSources(kind string) []stateSource {
 			}
 			return f, err
 		}},
-		{name: "workspaces/" + in.w.ID() + "/" + stateObject(kind), open: func(ctx context.Context) (io.ReadCloser, error) {
+		{name: in.w.ObjectName(stateObject(kind)), open: func(ctx context.Context) (io.ReadCloser, error) {
 			r, err := in.w.Bucket().Get(ctx, stateObject(kind))
 			if in.w.Bucket().IsObjNotFoundErr(err) {
 				return nil, nil

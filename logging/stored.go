@@ -78,7 +78,7 @@ func readStored[T any](ctx context.Context, in *Instance, name, what string, val
 			return v, false, nil
 		}
 	}
-	full := objectPath(in, name)
+	full := in.w.ObjectName(name)
 	in.logger.Error("The stored "+what+" cannot be read: it is UPDATE_FAILED until it is updated", "object", full, "err", err)
 	st := state(v)
 	at := in.store.modified(ctx, name, in.ls.opts.Now)
@@ -90,10 +90,4 @@ func readStored[T any](ctx context.Context, in *Instance, name, what string, val
 	*st.status = StatusUpdateFailed
 	*st.reason = fmt.Sprintf("the stored %s %s cannot be read: %v", what, full, err)
 	return v, true, nil
-}
-
-// objectPath returns the full name of the workspace's object name in the
-// registry's bucket, where the workspace's part is workspaces/<id>/.
-func objectPath(in *Instance, name string) string {
-	return "workspaces/" + in.w.ID() + "/" + name
 }

@@ -205,7 +205,7 @@ func (ms *Managers) open(ctx context.Context, w *workspace.Workspace) (*RuleMana
 	}
 	for _, ns := range namespaces {
 		if ns.corrupt != "" {
-			object := "workspaces/" + w.ID() + "/" + objectName(ns.Name)
+			object := w.ObjectName(objectName(ns.Name))
 			ms.opts.Logger.Error("A stored rule groups namespace cannot be read: it is UPDATE_FAILED until it is replaced or deleted",
 				"workspace", w.ID(), "namespace", ns.Name, "object", object, "err", ns.corrupt)
 			ns.invalid = fmt.Sprintf("the stored rule groups namespace %s cannot be read: %s", object, ns.corrupt)

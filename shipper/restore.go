@@ -66,7 +66,7 @@ func (s *Shipper) restore(ctx context.Context, w *workspace.Workspace, dir strin
 			err = s.download(ctx, bkt, dir, id, m, raw)
 		}
 		if err != nil {
-			logger.Error("Block in the bucket skipped: it cannot be restored", "block", id, "prefix", objectPrefix(w), "err", err)
+			logger.Error("Block in the bucket skipped: it cannot be restored", "block", id, "prefix", w.ObjectName(""), "err", err)
 			s.metrics.skipped.WithLabelValues(w.ID()).Inc()
 			continue
 		}
@@ -115,10 +115,6 @@ func isBlockName(name string) bool {
 	var m tsdb.BlockMeta
 	return m.ULID.UnmarshalText([]byte(name)) == nil
 }
-
-// objectPrefix is where w's objects are in the bucket (see
-// workspace.Workspace.Bucket), for reports that name objects.
-func objectPrefix(w *workspace.Workspace) string { return "workspaces/" + w.ID() + "/" }
 
 // localBlocks returns the blocks in dir and the head blocks they were
 // compacted from.
@@ -262,7 +258,7 @@ func (s *Shipper) restoreMetadata(ctx context.Context, w *workspace.Workspace, d
 		}
 	}
 	if err != nil {
-		s.opts.Logger.Error("Metric metadata in the bucket skipped: it cannot be restored", "workspace", w.ID(), "object", objectPrefix(w)+workspace.MetadataFile, "err", err)
+		s.opts.Logger.Error("Metric metadata in the bucket skipped: it cannot be restored", "workspace", w.ID(), "object", w.ObjectName(workspace.MetadataFile), "err", err)
 	}
 	return nil
 }

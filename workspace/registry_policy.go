@@ -90,7 +90,7 @@ func (w *Workspace) currentPolicy(ctx context.Context, logger *slog.Logger) (*Re
 	var p ResourcePolicy
 	if err := json.Unmarshal(b, &p); err != nil {
 		logger.Error("The stored resource policy cannot be read: the workspace has none until one is put",
-			"workspace", w.id, "object", objectPrefix(w.id)+policyObject, "err", err)
+			"workspace", w.id, "object", w.ObjectName(policyObject), "err", err)
 		ps.set(nil)
 		return nil, nil
 	}

@@ -198,6 +198,10 @@ func (w *Workspace) Acquire() (release func(), ok bool) {
 // alert manager state); deleting the workspace deletes them.
 func (w *Workspace) Bucket() objstore.Bucket { return w.bucket }
 
+// ObjectName returns the full name, in the registry's bucket, of the object
+// name of the workspace's Bucket: how logs name it.
+func (w *Workspace) ObjectName(name string) string { return objectPrefix(w.id) + name }
+
 // Metadata returns the workspace's metric metadata.
 func (w *Workspace) Metadata() *MetadataStore { return w.metadata }
 
