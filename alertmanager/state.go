@@ -126,22 +126,26 @@ func (in *Instance) openState(ctx context.Context) error {
 		return fmt.Errorf("silences: %w", err)
 	}
 	in.wg.Go(func() {
-		in.nflog.Maintenance(opts.MaintenanceInterval, in.stateFile(nflogState), in.stopc, func() (int64, error) {
-			if _, err := in.nflog.GC(); err != nil {
-				return 0, err
-			}
-			return in.saveState(nflogState, in.nflog.Snapshot)
-		})
+		in.nflog.Maintenance(opts.MaintenanceInterval, in.stateFile(nflogState), in.stopc,
+			in.maintenance(nflogState, in.nflog.GC, in.nflog.Snapshot))
 	})
 	in.wg.Go(func() {
-		in.silences.Maintenance(opts.MaintenanceInterval, in.stateFile(silencesState), in.stopc, func() (int64, error) {
-			if _, err := in.silences.GC(); err != nil {
-				return 0, err
-			}
-			return in.saveState(silencesState, in.silences.Snapshot)
-		})
+		in.silences.Maintenance(opts.MaintenanceInterval, in.stateFile(silencesState), in.stopc,
+			in.maintenance(silencesState, in.silences.GC, in.silences.Snapshot))
 	})
 	return nil
+}
+
+// maintenance is what a kind of state's maintenance does in place of
+// Alertmanager's own: collect what expired, then save the snapshot to the
+// directory and the bucket.
+func (in *Instance) maintenance(kind string, gc func() (int, error), snapshot func(io.Writer) (int64, error)) func() (int64, error) {
+	return func() (int64, error) {
+		if _, err := gc(); err != nil {
+			return 0, err
+		}
+		return in.saveState(kind, snapshot)
+	}
 }
 
 // snapshotSilences saves the silences now, rather than at the next
