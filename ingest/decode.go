@@ -41,6 +41,11 @@ type decoder struct {
 	symHashes []uint64          // the cache's hash of each symbol
 	rawSeries [][]byte          // the encoded series, decoded once symbols are known
 	symCopies map[uint32]string // metadata strings copied out of the body
+
+	// prefetchV2's scratch, and what it read.
+	hashes     []uint64
+	entries    []*cachedLabels
+	prefetched uint64
 }
 
 func (d *decoder) reset() {
@@ -209,7 +214,14 @@ func (d *decoder) seriesHash(pairs []labels.Label, skip int) uint64 {
 	if len(d.symHashes) == 0 {
 		return d.cache.hash(pairs, skip)
 	}
-	refs, hs := d.refs, d.symHashes
+	return d.refsHash(d.refs, skip)
+}
+
+// refsHash is the cache's hash of a 2.0 series' label references, without
+// the pair of index skip (-1 for none); the references are within the
+// symbols table.
+func (d *decoder) refsHash(refs []uint32, skip int) uint64 {
+	hs := d.symHashes
 	n := len(refs) / 2
 	if skip >= 0 {
 		n--

@@ -51,6 +51,7 @@ func (d *decoder) decodeV2(r *Request, b []byte) error {
 		for _, sym := range d.symbols {
 			d.symHashes = append(d.symHashes, d.cache.stringHash(sym))
 		}
+		d.prefetchV2()
 	}
 	for _, msg := range d.rawSeries {
 		if err := d.decodeSeriesV2(r, msg); err != nil {

@@ -11,7 +11,8 @@ import (
 )
 
 // FuzzDecodeStripped decodes a body as 1.0 and as 2.0 leaving __replica__
-// out, through a labels cache, twice (misses, then hits), and checks each
+// out, through a labels cache, twice (misses, then hits), prefetching for
+// any number of series, and checks each
 // series against the decode that strips nothing: the same series dropped,
 // and the labels with the stripped value put back the same labels.
 func FuzzDecodeStripped(f *testing.F) {
@@ -26,6 +27,8 @@ func FuzzDecodeStripped(f *testing.F) {
 	require.NoError(f, err)
 	f.Add(b)
 	cache := newLabelsCache(1<<10, time.Now)
+	defer func(n int) { minPrefetchSeries = n }(minPrefetchSeries)
+	minPrefetchSeries = 1
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, v := range []Version{V1, V2} {
 			want := newRequest()

@@ -29,7 +29,7 @@ type labelsCache struct {
 	mu       sync.RWMutex
 	max      int
 	seed     maphash.Seed
-	cur, old map[uint64]*cachedLabels
+	cur, old *labelsTable // old nil until the first rotation
 	now      func() time.Time
 	rotated  time.Time // when cur was made
 }
@@ -124,7 +124,7 @@ func newLabelsCache(size int, now func() time.Time) *labelsCache {
 	if size <= 0 {
 		return nil
 	}
-	return &labelsCache{max: size, seed: maphash.MakeSeed(), cur: make(map[uint64]*cachedLabels), now: now, rotated: now()}
+	return &labelsCache{max: size, seed: maphash.MakeSeed(), cur: newLabelsTable(0), now: now, rotated: now()}
 }
 
 // hash hashes label pairs, in the order received, without pairs[skip]
@@ -159,19 +159,21 @@ func mixHash(h, name, value uint64) uint64 {
 // entry found in the old generation is reported as stale, to be added to
 // the current one.
 func (c *labelsCache) get(hash uint64, pairs []labels.Label, skip int) (e *cachedLabels, ok, stale bool) {
-	if e, ok = c.cur[hash]; ok && samePairs(e.labels, pairs, skip) {
+	if e = c.cur.get(hash, pairs, skip); e != nil {
 		return e, true, false
 	}
-	if e, ok = c.old[hash]; ok && samePairs(e.labels, pairs, skip) {
-		return e, true, true
+	if c.old != nil {
+		if e = c.old.get(hash, pairs, skip); e != nil {
+			return e, true, true
+		}
 	}
 	return nil, false, false
 }
 
-// samePairs reports whether pairs, without pairs[skip] (skip -1 for none)
+// samePairsRange is samePairs through labels.Labels.Range: whether pairs, without pairs[skip] (skip -1 for none)
 // and those of empty values (which validation drops), are ls in the same
 // order.
-func samePairs(ls labels.Labels, pairs []labels.Label, skip int) bool {
+func samePairsRange(ls labels.Labels, pairs []labels.Label, skip int) bool {
 	i, same := 0, true
 	next := func() {
 		for i < len(pairs) && (i == skip || pairs[i].Value == "") {
@@ -202,14 +204,14 @@ func (c *labelsCache) add(entries []cacheEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, e := range entries {
-		if len(c.cur) >= c.max {
+		if c.cur.len() >= c.max {
 			now := c.now()
 			if now.Sub(c.rotated) < minGenerationAge {
 				return
 			}
-			c.old, c.cur, c.rotated = c.cur, make(map[uint64]*cachedLabels, len(c.cur)), now
+			c.old, c.cur, c.rotated = c.cur, newLabelsTable(len(c.cur.slots)), now
 		}
-		c.cur[e.hash] = e.entry
+		c.cur.put(e.hash, e.entry)
 	}
 }
 

@@ -98,7 +98,15 @@ func TestLabelsCacheGenerations(t *testing.T) {
 	if !hit(0) || !hit(1) || !hit(2) || !hit(3) || hit(4) {
 		t.Errorf("after %v: hits %v %v %v %v %v, want the old generation's and the new one's", minGenerationAge, hit(0), hit(1), hit(2), hit(3), hit(4))
 	}
-	if len(c.cur) > c.max || len(c.old) > c.max {
-		t.Errorf("generations of %d and %d entries, max %d", len(c.cur), len(c.old), c.max)
+	if c.cur.len() > c.max || oldLen(c) > c.max {
+		t.Errorf("generations of %d and %d entries, max %d", c.cur.len(), oldLen(c), c.max)
 	}
+}
+
+// oldLen returns how many entries c's old generation holds.
+func oldLen(c *labelsCache) int {
+	if c.old == nil {
+		return 0
+	}
+	return c.old.len()
 }

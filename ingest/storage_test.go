@@ -117,8 +117,8 @@ func TestLabelsCache(t *testing.T) {
 				require.Len(t, got[fmt.Sprintf(`{__name__="m", i="%d", z="last"}`, i)], 3)
 			}
 			if c := env.handler.labels; c != nil {
-				require.LessOrEqual(t, len(c.cur), c.max)
-				require.LessOrEqual(t, len(c.old), c.max)
+				require.LessOrEqual(t, c.cur.len(), c.max)
+				require.LessOrEqual(t, oldLen(c), c.max)
 			}
 		})
 	}
