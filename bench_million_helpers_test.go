@@ -249,50 +249,45 @@ func writeHeapProfile(b *testing.B, path string) {
 	}
 }
 
-// gcMeter bills the collector's CPU time to the sides in proportion to the
-// bytes each allocates: the cost of a cycle (marking the live heap) falls
-// on the garbage that makes cycles come, whichever side's turn a cycle
-// runs in. A side's CPU time is that of its rounds less the collector's
-// time reported in them, plus its share of the collector's time of every
-// round. The runtime reports a cycle's time when it ends, so a cycle that
-// spans two rounds is billed whole to the second, before the shares; the
-// rounds alternate which side goes first. The garbage of encoding the
-// bodies is collected before the rounds (collect), outside of them.
-type gcMeter struct {
-	samples []metrics.Sample
-	gcTotal float64 // seconds, of every round
-	bytes   [2]uint64
-	mutator [2]time.Duration
-	allocs  [2]uint64
+// phaseCost is what a phase of rounds took.
+type phaseCost struct {
+	cpu    time.Duration
+	gc     float64 // the collector's share of cpu, from the runtime's estimate of its cycles'
+	allocs uint64
+	bytes  uint64 // allocated
 }
 
-func newGCMeter() *gcMeter {
-	return &gcMeter{samples: []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/allocs:objects"}}}
+// billed returns c's CPU time with the collector's time for all the bytes
+// c allocated, at the rate other's cycles took per byte other allocated
+// (if more than c's own cycles took): a phase that allocates less than a
+// cycle's worth completes no cycle, and its figure holds no collection,
+// where a program running it on would collect its garbage too.
+func (c phaseCost) billed(other phaseCost) time.Duration {
+	own := c.gc * c.cpu.Seconds()
+	perByte := other.gc * other.cpu.Seconds() / float64(max(other.bytes, 1))
+	return c.cpu + time.Duration(max(float64(c.bytes)*perByte-own, 0)*float64(time.Second))
 }
 
-func (m *gcMeter) read() (gc float64, bytes, objects uint64) {
-	metrics.Read(m.samples)
-	return m.samples[0].Value.Float64(), m.samples[1].Value.Uint64(), m.samples[2].Value.Uint64()
-}
-
-// collect collects the garbage made outside of the rounds.
-func (m *gcMeter) collect() { runtime.GC() }
-
-// round runs send, a round of side k, and records its time, bytes and
-// allocations.
-func (m *gcMeter) round(k int, send func() time.Duration) {
-	gc0, b0, o0 := m.read()
-	cpu := send()
-	gc1, b1, o1 := m.read()
-	gc := time.Duration((gc1 - gc0) * float64(time.Second))
-	m.mutator[k] += max(cpu-gc, 0)
-	m.gcTotal += gc1 - gc0
-	m.bytes[k] += b1 - b0
-	m.allocs[k] += o1 - o0
-}
-
-// cpu returns side k's CPU time with its share of the collector's.
-func (m *gcMeter) cpu(k int) time.Duration {
-	share := float64(m.bytes[k]) / float64(max(m.bytes[0]+m.bytes[1], 1))
-	return m.mutator[k] + time.Duration(m.gcTotal*share*float64(time.Second))
+// ingestPhase runs one side's rounds and returns their CPU time and
+// allocations. The garbage made before is collected first, outside of the
+// time, and the collector then runs as it would in a program of the side
+// alone, its time counted with the rest: a cycle comes each time the
+// phase has allocated GOGC percent of the live heap, so the cycles its
+// garbage makes run in it, and none that another phase's garbage made.
+// The last, unfinished cycle is not counted: a side that makes much
+// garbage is billed a little less than its share.
+func ingestPhase(run func()) phaseCost {
+	runtime.GC()
+	samples := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(samples)
+	o0, gc0, b0 := samples[0].Value.Uint64(), samples[1].Value.Float64(), samples[2].Value.Uint64()
+	t := cpuTime()
+	run()
+	cpu := cpuTime() - t
+	metrics.Read(samples)
+	c := phaseCost{cpu: cpu, allocs: samples[0].Value.Uint64() - o0, bytes: samples[2].Value.Uint64() - b0}
+	if cpu > 0 {
+		c.gc = min((samples[1].Value.Float64()-gc0)/cpu.Seconds(), 1)
+	}
+	return c
 }
