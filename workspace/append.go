@@ -174,13 +174,7 @@ func (a *orderedAppender) CreateSeries(lsets []labels.Labels, ts []int64, refs [
 		clear(refs)
 		return
 	}
-	missing := false
-	for i, ls := range lsets {
-		ls = ls.WithoutEmpty()
-		refs[i], _ = a.getRef.GetRef(ls, ls.Hash())
-		missing = missing || refs[i] == 0
-	}
-	if !missing {
+	if !a.findExisting(lsets, refs) {
 		return
 	}
 	a.mtx.Lock()
@@ -214,6 +208,32 @@ func (a *orderedAppender) CreateSeries(lsets []labels.Labels, ts []int64, refs [
 		clear(refs) // not logged: leave every series to ensureSeries
 	}
 }
+
+// findExisting sets refs[i] to the reference of lsets[i] where the series
+// exists, 0 elsewhere, and reports whether some do not exist. It looks the
+// first probeSeries up, and the rest only if one of those exists: a
+// request whose first series are all new is likely all new (a new
+// target's, or new series of a churning one), and its series are then
+// left to the creating appender, which finds those that exist as it
+// would create them, without a lookup each beforehand.
+func (a *orderedAppender) findExisting(lsets []labels.Labels, refs []storage.SeriesRef) (missing bool) {
+	found := false
+	for i, ls := range lsets {
+		if i == probeSeries && !found {
+			clear(refs[i:])
+			return true
+		}
+		ls = ls.WithoutEmpty()
+		refs[i], _ = a.getRef.GetRef(ls, ls.Hash())
+		missing = missing || refs[i] == 0
+		found = found || refs[i] != 0
+	}
+	return missing
+}
+
+// probeSeries is how many series of a request findExisting looks up to
+// tell whether to look up the rest.
+const probeSeries = 8
 
 // Commit commits the TSDB's appender with mtx held, so that no other
 // appender of the workspace writes the WAL or the WBL, or applies samples to

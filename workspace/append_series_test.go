@@ -20,8 +20,16 @@ type seriesCreator interface {
 // TestCreateSeries checks that an appender's CreateSeries logs the new
 // series of a batch in one Series record before any sample is appended,
 // finds the existing ones, and leaves refused ones at 0; and that the
-// samples appended by those references survive a restart.
+// samples appended by those references survive a restart. The existing
+// series is first, which has the series looked up before, or after
+// probeSeries new ones, which leaves it to the creating appender.
 func TestCreateSeries(t *testing.T) {
+	for _, existing := range []int{0, probeSeries + 3} {
+		t.Run(fmt.Sprintf("existing=%d", existing), func(t *testing.T) { testCreateSeries(t, existing) })
+	}
+}
+
+func testCreateSeries(t *testing.T, old int) {
 	dir := t.TempDir()
 	db, err := tsdb.Open(dir, nil, nil, DefaultTSDBOptions(), nil)
 	if err != nil {
@@ -38,9 +46,9 @@ func TestCreateSeries(t *testing.T) {
 	lsets[n] = labels.EmptyLabels() // refused by the TSDB
 	ts[n] = 1000
 
-	// The first series exists before.
+	// Series old exists before.
 	app := appendable.AppenderV2(context.Background())
-	existing, err := app.Append(0, lsets[0], 0, 500, 1, nil, nil, storage.AOptions{})
+	existing, err := app.Append(0, lsets[old], 0, 500, 1, nil, nil, storage.AOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +59,8 @@ func TestCreateSeries(t *testing.T) {
 	app = appendable.AppenderV2(context.Background())
 	refs := make([]storage.SeriesRef, n+1)
 	app.(seriesCreator).CreateSeries(lsets, ts, refs)
-	if refs[0] != existing {
-		t.Errorf("existing series: ref %d, want %d", refs[0], existing)
+	if refs[old] != existing {
+		t.Errorf("existing series: ref %d, want %d", refs[old], existing)
 	}
 	if refs[n] != 0 {
 		t.Errorf("refused series: ref %d, want 0", refs[n])
