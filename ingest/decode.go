@@ -35,6 +35,9 @@ type decoder struct {
 	// (see LabelStripper); stripped is the last value it had, copied out of
 	// the body, for the next series of the same value.
 	strip, stripped string
+	// validStrip is the last value of the stripped label validStripped
+	// passed, pointing into the body.
+	validStrip string
 
 	// 2.0 only.
 	symbols   []string          // point into the body
@@ -42,10 +45,15 @@ type decoder struct {
 	rawSeries [][]byte          // the encoded series, decoded once symbols are known
 	symCopies map[uint32]string // metadata strings copied out of the body
 
-	// prefetchV2's scratch, and what it read.
-	hashes     []uint64
+	// What prefetchV2 read, and its scratch.
+	peeked     []peekedSeries
+	peekedRefs []uint32
 	entries    []*cachedLabels
 	prefetched uint64
+	// hash is the cache's hash of the series being decoded, when hashed is
+	// set: prefetchV2's.
+	hash   uint64
+	hashed bool
 }
 
 func (d *decoder) reset() {
@@ -59,11 +67,13 @@ func (d *decoder) reset() {
 	clear(d.symbols)
 	d.symbols = d.symbols[:0]
 	d.symHashes = d.symHashes[:0]
+	d.peeked, d.peekedRefs = d.peeked[:0], d.peekedRefs[:0]
+	d.hashed = false
 	clear(d.rawSeries)
 	d.rawSeries = d.rawSeries[:0]
 	clear(d.symCopies)
 	d.cache = nil
-	d.strip, d.stripped = "", ""
+	d.strip, d.stripped, d.validStrip = "", "", ""
 	clear(d.pending)
 	d.pending = d.pending[:0]
 }
@@ -161,9 +171,17 @@ func (d *decoder) stripIndex(pairs []labels.Label) int {
 }
 
 // validStripped reports whether the stripped pair p passes validation,
-// as validate checks a label other than the metric name.
+// as validate checks a label other than the metric name. The series of a
+// request mostly share the value (one replica's), which is checked once.
 func (d *decoder) validStripped(p labels.Label) bool {
-	return d.scheme.IsValidLabelName(p.Name) && utf8.ValidString(p.Value)
+	if p.Value == d.validStrip && p.Value != "" {
+		return true
+	}
+	if !d.scheme.IsValidLabelName(p.Name) || !utf8.ValidString(p.Value) {
+		return false
+	}
+	d.validStrip = p.Value
+	return true
 }
 
 // strippedValue returns v, a stripped label's value in the body, as a
@@ -187,7 +205,10 @@ func (d *decoder) labels(pairs []labels.Label, skip int) (labels.Labels, *cached
 		ls, reason, err := d.validateAndBuild(pairs)
 		return ls, nil, reason, err
 	}
-	hash := d.seriesHash(pairs, skip)
+	hash := d.hash
+	if !d.hashed {
+		hash = d.seriesHash(pairs, skip)
+	}
 	e, ok, stale := d.cache.get(hash, pairs, skip)
 	if ok && skip >= 0 && !d.validStripped(pairs[skip]) {
 		// The entry was checked without the stripped pair: the pair is

@@ -6,33 +6,38 @@ package ingest
 // their entries, then the start of the entries' labels, each in one loop
 // over the series (see labelsTable). The steady state of remote write,
 // every series a hit, then waits for one cache miss at a time per loop
-// instead of per read. It changes nothing: lookups still hash and verify
-// the pairs themselves, so a series whose references it cannot read (an
-// invalid one, which decoding drops) merely goes without.
+// instead of per read. Decoding then takes each series' references and
+// hash from it (see peek) instead of reading them again; the lookups still
+// verify the pairs, and a series whose references it cannot read (an
+// invalid one, which decoding drops) is decoded as without it.
 func (d *decoder) prefetchV2() {
 	c := d.cache
 	if c == nil || len(d.rawSeries) < minPrefetchSeries {
 		return
 	}
-	hashes := d.hashes[:0]
+	peeked, refs := d.peeked[:0], d.peekedRefs[:0]
 	for _, msg := range d.rawSeries {
-		refs, ok := d.peekRefs(msg)
-		if !ok {
+		start := len(refs)
+		var ok bool
+		if refs, ok = d.peekRefs(refs, msg); !ok {
+			refs = refs[:start]
+			peeked = append(peeked, peekedSeries{})
 			continue
 		}
-		hashes = append(hashes, d.refsHash(refs, d.stripRef(refs)))
+		own := refs[start:]
+		peeked = append(peeked, peekedSeries{end: len(refs), hash: d.refsHash(own, d.stripRef(own)), ok: true})
 	}
-	d.hashes = hashes
+	d.peeked, d.peekedRefs = peeked, refs
 
 	var sum uint64
-	for _, h := range hashes {
-		sum += c.cur.touchSlot(h)
+	for _, p := range peeked {
+		sum += c.cur.touchSlot(p.hash)
 	}
 	entries := d.entries[:0]
-	for _, h := range hashes {
-		e, v := c.cur.touchEntry(h)
+	for _, p := range peeked {
+		e, v := c.cur.touchEntry(p.hash)
 		if e == nil && c.old != nil {
-			e, v = c.old.touchEntry(h)
+			e, v = c.old.touchEntry(p.hash)
 		}
 		sum += v
 		entries = append(entries, e)
@@ -45,35 +50,56 @@ func (d *decoder) prefetchV2() {
 	d.prefetched = sum
 }
 
+// peekedSeries is what prefetchV2 read of a series: its label references,
+// d.peekedRefs up to end from the previous series' end, and their hash,
+// as decodeSeriesV2 would find them; ok false if it could not read them.
+type peekedSeries struct {
+	end  int
+	hash uint64
+	ok   bool
+}
+
+// peek returns what prefetchV2 read of raw series i, ok false if nothing.
+func (d *decoder) peek(i int) (refs []uint32, hash uint64, ok bool) {
+	if i >= len(d.peeked) || !d.peeked[i].ok {
+		return nil, 0, false
+	}
+	start := 0
+	if i > 0 {
+		start = d.peeked[i-1].end
+	}
+	return d.peekedRefs[start:d.peeked[i].end], d.peeked[i].hash, true
+}
+
 // minPrefetchSeries is the fewest series for which prefetchV2 pays: a
 // small request's lookups have little to overlap. Tests lower it.
 var minPrefetchSeries = 64
 
-// peekRefs returns the label references of an encoded 2.0 series, in
-// d.refs, and false if they cannot be read or name no symbol.
-func (d *decoder) peekRefs(b []byte) ([]uint32, bool) {
-	refs := d.refs[:0]
+// peekRefs appends the label references of an encoded 2.0 series to
+// refs, and returns false if they cannot be read or name no symbol.
+func (d *decoder) peekRefs(refs []uint32, b []byte) ([]uint32, bool) {
+	start := len(refs)
 	for i := 0; i < len(b); {
 		field, wt, next, err := readTag(b, i, "TimeSeries")
 		if err != nil {
-			return nil, false
+			return refs, false
 		}
 		if field == 1 {
 			if refs, next, err = appendRefs(refs, b, next, wt, "LabelsRefs"); err != nil {
-				return nil, false
+				return refs, false
 			}
 		} else if next, err = skipField(b, i); err != nil {
-			return nil, false
+			return refs, false
 		}
 		i = next
 	}
-	d.refs = refs
-	if len(refs)%2 != 0 {
-		return nil, false
+	own := refs[start:]
+	if len(own)%2 != 0 {
+		return refs, false
 	}
-	for _, r := range refs {
+	for _, r := range own {
 		if int(r) >= len(d.symHashes) {
-			return nil, false
+			return refs, false
 		}
 	}
 	return refs, true

@@ -53,17 +53,19 @@ func (d *decoder) decodeV2(r *Request, b []byte) error {
 		}
 		d.prefetchV2()
 	}
-	for _, msg := range d.rawSeries {
-		if err := d.decodeSeriesV2(r, msg); err != nil {
+	for i, msg := range d.rawSeries {
+		if err := d.decodeSeriesV2(r, msg, i); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (d *decoder) decodeSeriesV2(r *Request, b []byte) error {
+// decodeSeriesV2 decodes b, the request's raw series n.
+func (d *decoder) decodeSeriesV2(r *Request, b []byte, n int) error {
 	st := d.start()
 	d.refs = d.refs[:0]
+	peeked, hash, havePeeked := d.peek(n)
 	var (
 		md        wireMetadata
 		exemplars []error
@@ -75,7 +77,12 @@ func (d *decoder) decodeSeriesV2(r *Request, b []byte) error {
 		}
 		switch field {
 		case 1:
-			if d.refs, next, err = appendRefs(d.refs, b, next, wt, "LabelsRefs"); err != nil {
+			if havePeeked {
+				next, err = skipField(b, i)
+			} else {
+				d.refs, next, err = appendRefs(d.refs, b, next, wt, "LabelsRefs")
+			}
+			if err != nil {
 				return err
 			}
 		case 2, 3, 4, 5:
@@ -126,6 +133,9 @@ func (d *decoder) decodeSeriesV2(r *Request, b []byte) error {
 		i = next
 	}
 
+	if havePeeked {
+		d.refs = append(d.refs, peeked...)
+	}
 	if err := d.appendLabelRefs(d.refs); err != nil {
 		return d.dropV2(r, st, ReasonInvalidLabel, fmt.Errorf("parsing labels for series %v: %w", d.refs, err))
 	}
@@ -139,7 +149,9 @@ func (d *decoder) decodeSeriesV2(r *Request, b []byte) error {
 	for _, err := range exemplars {
 		r.reject(ReasonInvalidExemplar, fmt.Errorf("parsing exemplar for series %s: %w", seriesString(d.pairs[st.pairs:]), err))
 	}
+	d.hash, d.hashed = hash, havePeeked
 	d.finish(r, st, m)
+	d.hashed = false
 	return nil
 }
 
