@@ -35,6 +35,8 @@
 // When a request's first stage is a LabelStripper (the HA tracker),
 // decoding leaves its label out of every series and keeps the value apart,
 // so that the cache holds the labels the TSDB stores, one copy shared with
-// the head. BenchmarkRemoteWrite and the root package's BenchmarkIngest
+// the head. A 2.0 request's cache lookups are prefetched, all its series'
+// at once, so that their cache misses overlap (see labelsTable).
+// BenchmarkRemoteWrite and the root package's BenchmarkIngest
 // compare the whole path with Prometheus' own receiver on the same input.
 package ingest
