@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
+	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/tsdb/record"
 	"github.com/prometheus/prometheus/tsdb/wlog"
 )
@@ -219,6 +220,20 @@ var _ io.Writer = (*benchWriter)(nil)
 
 // logWAL logs the records in the WAL under dir: their number and
 // decompressed bytes by type.
+// compactedSize compacts db's whole head into a block and returns the
+// size of db's blocks.
+func compactedSize(b *testing.B, db *tsdb.DB) int64 {
+	h := db.Head()
+	if err := db.CompactHead(tsdb.NewRangeHead(h, h.MinTime(), h.MaxTime())); err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for _, blk := range db.Blocks() {
+		n += blk.Size()
+	}
+	return n
+}
+
 func logWAL(b *testing.B, name, dir string) {
 	sr, err := wlog.NewSegmentsReader(filepath.Join(dir, "wal"))
 	if err != nil {

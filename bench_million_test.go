@@ -48,18 +48,21 @@ const (
 //
 // Each b.N is a round for each side: every series once through the side,
 // the timestamps a scrape interval on from the round before. The sides
-// take their rounds one after the other. steady has every series in both heads
-// before timing (the steady state); create sends series never seen before
-// in every round. It reports, for each side, samples per CPU-second
-// (getrusage of the whole process around the side's b.N rounds, so the
-// TSDB's goroutines and the collector count: see ingestPhase), the
-// collector's share of that time (gc-%), allocations per sample, and heap
-// in use per series after the warm-up (steady: the heap the side's
-// series, heads and caches added), and the ratios promspace / Prometheus
-// (ratio: samples per CPU-second; ratio-billed: the same with promspace
-// billed the collector's time of its every byte at Prometheus' rate, see
-// phaseCost.billed; alloc-ratio: Prometheus' allocations / promspace's). Profiles tell the sides apart by the pprof
-// label side=promspace or side=prometheus.
+// take their rounds one after the other. steady has every series in both
+// heads before timing (the steady state); create sends series never seen
+// before in every round. It reports, for each side, samples per
+// CPU-second (getrusage of the whole process around the side's b.N
+// rounds, so the TSDB's goroutines and the collector count: see
+// ingestPhase), the collector's share of that time (gc-%), allocations
+// per sample, heap in use per series after the warm-up (steady: the heap
+// the side's series, heads and caches added), WAL and head chunk bytes
+// per sample, and, the head then compacted into a block, the block's
+// bytes per sample (block-B/sample, an index for a few samples a series);
+// and the ratios promspace / Prometheus (ratio: samples per CPU-second;
+// ratio-billed: the same with promspace billed the collector's time of
+// its every byte at Prometheus' rate, see phaseCost.billed; alloc-ratio:
+// Prometheus' allocations / promspace's). Profiles tell the sides apart by
+// the pprof label side=promspace or side=prometheus.
 //
 // The cases of 1,000,000 series run only with -promspace.million:
 //
@@ -202,6 +205,12 @@ func benchIngest(b *testing.B, series int, create, v2 bool) {
 	}
 	for _, s := range sides {
 		logWAL(b, s.name, s.db.Dir())
+	}
+	// Disk after compaction: the head, every sample of the run, written
+	// as a block.
+	stored := float64((2 + b.N) * series)
+	for _, s := range sides {
+		b.ReportMetric(float64(compactedSize(b, s.db))/stored, s.name+"-block-B/sample")
 	}
 	b.ReportMetric(rate[0]/rate[1], "ratio")
 	b.ReportMetric(samples/sides[0].billed(sides[1].phaseCost).Seconds()/rate[1], "ratio-billed")
