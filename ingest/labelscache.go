@@ -170,9 +170,9 @@ func (c *labelsCache) get(hash uint64, pairs []labels.Label, skip int) (e *cache
 	return nil, false, false
 }
 
-// samePairsRange is samePairs through labels.Labels.Range: whether pairs, without pairs[skip] (skip -1 for none)
-// and those of empty values (which validation drops), are ls in the same
-// order.
+// samePairsRange is samePairs through labels.Labels.Range: whether
+// pairs, without pairs[skip] (skip -1 for none) and those of empty values
+// (which validation drops), are ls in the same order.
 func samePairsRange(ls labels.Labels, pairs []labels.Label, skip int) bool {
 	i, same := 0, true
 	next := func() {
