@@ -124,7 +124,13 @@ func TestLabelsCache(t *testing.T) {
 	}
 }
 
+// TestConcurrentWrites writes from four clients at once, each request of
+// enough series to be prefetched, and enough series in all that the
+// labels cache's table grows while others decode.
 func TestConcurrentWrites(t *testing.T) {
+	const seriesPerWriter = 250
+	require.GreaterOrEqual(t, seriesPerWriter, minPrefetchSeries)
+	require.Greater(t, 4*seriesPerWriter, minTableSlots*3/4)
 	env := newTestEnv(t, Options{})
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -134,13 +140,13 @@ func TestConcurrentWrites(t *testing.T) {
 			c := env.client(t, v2Msg)
 			for round := range 10 {
 				b := newV2Builder()
-				for i := range 50 {
+				for i := range seriesPerWriter {
 					b.series(labels.FromStrings("__name__", "load", "writer", fmt.Sprint(w), "i", fmt.Sprint(i)), func(ts *writev2.TimeSeries) {
 						ts.Samples = []writev2.Sample{{Value: float64(round), Timestamp: testTS(time.Duration(round) * time.Second)}}
 					})
 				}
 				stats, err := c.Store(context.Background(), encode(t, b.build()), 0)
-				if err != nil || stats.Samples != 50 {
+				if err != nil || stats.Samples != seriesPerWriter {
 					t.Errorf("writer %d round %d: %v, %+v", w, round, err, stats)
 					return
 				}
@@ -148,8 +154,9 @@ func TestConcurrentWrites(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	require.Greater(t, len(env.handler.labels.cur.slots), minTableSlots, "the labels cache's table grew")
 	got := query(t, env.db, nameMatcher("load"))
-	require.Len(t, got, 200)
+	require.Len(t, got, 4*seriesPerWriter)
 	for _, s := range got {
 		require.Len(t, s, 10)
 	}
