@@ -45,19 +45,20 @@ func tableHash(h uint64) uint64 {
 // len returns how many entries t holds.
 func (t *labelsTable) len() int { return t.n }
 
+// slot returns the index of the slot of hash h (as tableHash made it), or
+// of the empty slot where it would go.
+func (t *labelsTable) slot(h uint64) int {
+	mask := len(t.slots) - 1
+	i := int(h) & mask
+	for t.slots[i].hash != 0 && t.slots[i].hash != h {
+		i = (i + 1) & mask
+	}
+	return i
+}
+
 // find returns the entry of hash h, nil if t has none.
 func (t *labelsTable) find(h uint64) *cachedLabels {
-	h = tableHash(h)
-	mask := len(t.slots) - 1
-	for i := int(h) & mask; ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.hash == h {
-			return s.entry
-		}
-		if s.hash == 0 {
-			return nil
-		}
-	}
+	return t.slots[t.slot(tableHash(h))].entry
 }
 
 // get returns the entry of hash h if it holds pairs, without pairs[skip].
@@ -75,11 +76,7 @@ func (t *labelsTable) put(h uint64, e *cachedLabels) {
 	if (t.n+1)*4 > len(t.slots)*3 {
 		t.resize(2 * len(t.slots))
 	}
-	mask := len(t.slots) - 1
-	i := int(h) & mask
-	for t.slots[i].hash != 0 && t.slots[i].hash != h {
-		i = (i + 1) & mask
-	}
+	i := t.slot(h)
 	if t.slots[i].hash == 0 {
 		t.n++
 	}
@@ -89,16 +86,10 @@ func (t *labelsTable) put(h uint64, e *cachedLabels) {
 func (t *labelsTable) resize(size int) {
 	old := t.slots
 	t.slots = make([]cacheSlot, size)
-	mask := size - 1
 	for _, s := range old {
-		if s.hash == 0 {
-			continue
+		if s.hash != 0 {
+			t.slots[t.slot(s.hash)] = s
 		}
-		i := int(s.hash) & mask
-		for t.slots[i].hash != 0 {
-			i = (i + 1) & mask
-		}
-		t.slots[i] = s
 	}
 }
 
