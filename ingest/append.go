@@ -50,7 +50,7 @@ func (h *Handler) append(ctx context.Context, t Target, req *Request, res *respo
 			families[m.MetricFamily] = m.Metadata
 		}
 	}
-	refs := seriesRefs(app, req)
+	refs, scope := seriesRefs(app, req)
 	for i := range req.Series {
 		s := &req.Series[i]
 		md := s.Metadata
@@ -61,11 +61,16 @@ func (h *Handler) append(ctx context.Context, t Target, req *Request, res *respo
 		if refs != nil {
 			ref = refs[i]
 		}
-		if err := a.series(s, md, ref); err != nil {
+		r, err := a.series(s, md, ref)
+		if err != nil {
 			if rerr := app.Rollback(); rerr != nil {
 				h.logger.Error("Rollback after storage error failed", "workspace", t.ID, "err", rerr)
 			}
 			return err
+		}
+		if ref == 0 && s.cached != nil {
+			// A series the appender created, or found, in Append.
+			s.cached.keepRef(scope, s.Labels, r)
 		}
 	}
 	if err := app.Commit(); err != nil {
@@ -127,15 +132,15 @@ type refScoper interface {
 }
 
 // seriesRefs returns the references of req's series when app finds them
-// at once (0 for a series the TSDB refuses, or with no sample), or nil.
-// Series whose labels cache entry holds a reference in app's scope take
-// it and are not looked up; those found are kept in their entries.
-func seriesRefs(app storage.AppenderV2, req *Request) []storage.SeriesRef {
+// at once (0 for a series the TSDB refuses, or with no sample), or nil,
+// and app's scope (0 when references are not to be kept). Series whose
+// labels cache entry holds a reference in the scope take it and are not
+// looked up; those found are kept in their entries.
+func seriesRefs(app storage.AppenderV2, req *Request) (refs []storage.SeriesRef, scope uint32) {
 	c, ok := app.(seriesCreator)
 	if !ok {
-		return nil
+		return nil, 0
 	}
-	var scope uint32
 	if sc, ok := app.(refScoper); ok {
 		scope = sc.SeriesRefScope()
 	}
@@ -165,7 +170,7 @@ func seriesRefs(app storage.AppenderV2, req *Request) []storage.SeriesRef {
 		req.idx = append(req.idx, i)
 	}
 	if len(req.lsets) == 0 {
-		return req.refs
+		return req.refs, scope
 	}
 	found := slices.Grow(req.found[:0], len(req.lsets))[:len(req.lsets)]
 	c.CreateSeries(req.lsets, req.firstT, found)
@@ -176,12 +181,13 @@ func seriesRefs(app storage.AppenderV2, req *Request) []storage.SeriesRef {
 		}
 	}
 	req.found = found
-	return req.refs
+	return req.refs, scope
 }
 
 // series appends one series: floats, then histograms, then exemplars,
-// the first by ref when it is not 0.
-func (a *appender) series(s *Series, md metadata.Metadata, ref storage.SeriesRef) error {
+// the first by ref when it is not 0. It returns the series' reference as
+// the appender last gave it (ref when it gave none).
+func (a *appender) series(s *Series, md metadata.Metadata, ref storage.SeriesRef) (storage.SeriesRef, error) {
 	var (
 		opts = storage.AOptions{Metadata: md}
 		exs  = a.exemplars(s)
@@ -200,7 +206,7 @@ func (a *appender) series(s *Series, md metadata.Metadata, ref storage.SeriesRef
 		}
 		r, err := a.app.Append(ref, s.Labels, smp.StartTimestamp, smp.Timestamp, smp.Value, nil, nil, opts)
 		if err := a.appended(s.Labels, smp.Timestamp, len(opts.Exemplars), err, &a.res.samples); err != nil {
-			return err
+			return ref, err
 		}
 		if r != 0 {
 			ref = r
@@ -220,7 +226,7 @@ func (a *appender) series(s *Series, md metadata.Metadata, ref storage.SeriesRef
 		}
 		r, err := a.app.Append(ref, s.Labels, hs.StartTimestamp, hs.Timestamp, 0, hs.H, hs.FH, opts)
 		if err := a.appended(s.Labels, hs.Timestamp, len(opts.Exemplars), err, &a.res.histograms); err != nil {
-			return err
+			return ref, err
 		}
 		if r != 0 {
 			ref = r
@@ -235,7 +241,7 @@ func (a *appender) series(s *Series, md metadata.Metadata, ref storage.SeriesRef
 			a.res.exemplars += max(0, len(exs)-failed)
 		}
 	}
-	return nil
+	return ref, nil
 }
 
 // appended accounts for the result of one Append of a sample (counted in

@@ -39,7 +39,9 @@ import (
 // the commit order, which closes the first two. For the third, Append makes
 // sure, before appending a sample of an unknown series, that the series is
 // created and logged under mtx (see ensureSeries), so that any commit that
-// can see the series is written after its Series record.
+// can see the series is written after its Series record; or the appender
+// holds mtx from before it creates its series until its Commit has logged
+// them (see CreateSeries), which any other commit waits for.
 //
 // Only appenders that share mtx are ordered with respect to each other, and
 // only samples of the same series need to be, so one mutex per workspace
@@ -80,7 +82,7 @@ func (a orderedAppendable) AppenderV2(ctx context.Context) storage.AppenderV2 {
 }
 
 // orderedAppender is an appender of orderedAppendable. It forwards
-// AppendExemplars and Rollback to the TSDB's appender as they are.
+// AppendExemplars to the TSDB's appender as it is.
 type orderedAppender struct {
 	storage.ExemplarAppenderV2
 	getRef storage.GetRef
@@ -88,6 +90,9 @@ type orderedAppender struct {
 	mtx    *sync.Mutex
 	scopes *refScopes
 	ctx    context.Context
+	// locked is whether the appender holds mtx, from CreateSeries until
+	// Commit or Rollback.
+	locked bool
 }
 
 // SeriesRefScope returns a number that stays the same for as long as every
@@ -109,7 +114,7 @@ func (a *orderedAppender) SeriesRefScope() uint32 {
 // Append appends to the TSDB's appender, once the series is logged when ref
 // is 0.
 func (a *orderedAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, opts storage.AOptions) (storage.SeriesRef, error) {
-	if ref == 0 {
+	if ref == 0 && !a.locked {
 		ref = a.ensureSeries(ls, t)
 	}
 	return a.ExemplarAppenderV2.Append(ref, ls, st, t, v, h, fh, opts)
@@ -159,54 +164,30 @@ func (a *orderedAppender) ensureSeries(ls labels.Labels, t int64) storage.Series
 	return ref
 }
 
-// CreateSeries sets refs[i] to the reference of the series lsets[i],
-// creating the series that do not exist as ensureSeries does, but all of
-// them in one appender, rolled back with mtx held: their Series records
-// are logged in one WAL record instead of one each, which makes a request
-// of new series cheaper to append and its WAL records several times
-// smaller (snappy compresses a record of 2,000 series, not one of one).
-// ts[i] is the timestamp of the first sample of series i. refs[i] is 0
-// where the TSDB refuses the series, leaving the error to the caller's
-// Append with ref 0. A caller that appends series i with refs[i] skips
-// ensureSeries' lookup: the series is found by its reference.
-func (a *orderedAppender) CreateSeries(lsets []labels.Labels, ts []int64, refs []storage.SeriesRef) {
+// CreateSeries sets refs[i] to the reference of the series lsets[i] where
+// it exists, and 0 where it does not. When some do not, the appender takes
+// mtx and holds it until Commit or Rollback: the caller's Appends with ref
+// 0 create those series in this appender, as tsdb's own appender does, and
+// its Commit logs their Series records in one WAL record, before its
+// samples, with mtx still held; any other appender that finds one of the
+// series meanwhile commits after that (ensureSeries needs no lookup and no
+// appender of its own per series, and the WAL gets one record for the new
+// series of a request instead of one each). Appends and commits of the
+// workspace's other appenders wait for mtx while the caller appends a
+// request of new series, as commits do for a Commit; requests of known
+// series, as in the steady state, find them all and take no lock here. ts
+// is the timestamps of the series' first samples (unused: the caller's
+// Appends carry them). The caller must Commit or Rollback the appender.
+func (a *orderedAppender) CreateSeries(lsets []labels.Labels, _ []int64, refs []storage.SeriesRef) {
 	if a.getRef == nil {
 		clear(refs)
 		return
 	}
-	if !a.findExisting(lsets, refs) {
+	if !a.findExisting(lsets, refs) || a.locked {
 		return
 	}
 	a.mtx.Lock()
-	defer a.mtx.Unlock()
-	empty := a.db.Head().MaxTime() == math.MinInt64
-	var app storage.AppenderV2
-	for i, ls := range lsets {
-		if refs[i] != 0 {
-			continue
-		}
-		if app == nil {
-			app = a.db.AppenderV2(a.ctx)
-		}
-		t := int64(math.MaxInt64)
-		if empty {
-			t = ts[i]
-		}
-		// A series another appender created meanwhile is found, not
-		// created: it was logged under mtx, which we hold now. The series
-		// stay in the head when the appender is rolled back; refused ones
-		// keep ref 0.
-		ref, err := app.Append(0, ls.WithoutEmpty(), 0, t, 0, nil, nil, storage.AOptions{})
-		if err == nil {
-			refs[i] = ref
-		}
-	}
-	if app == nil {
-		return
-	}
-	if err := app.Rollback(); err != nil {
-		clear(refs) // not logged: leave every series to ensureSeries
-	}
+	a.locked = true
 }
 
 // findExisting sets refs[i] to the reference of lsets[i] where the series
@@ -239,7 +220,31 @@ const probeSeries = 8
 // appender of the workspace writes the WAL or the WBL, or applies samples to
 // the head, in between.
 func (a *orderedAppender) Commit() error {
-	a.mtx.Lock()
-	defer a.mtx.Unlock()
+	a.lock()
+	defer a.unlock()
 	return a.ExemplarAppenderV2.Commit()
+}
+
+// Rollback rolls the TSDB's appender back, which logs the Series records of
+// the series it created, with mtx held if CreateSeries took it.
+func (a *orderedAppender) Rollback() error {
+	if !a.locked {
+		return a.ExemplarAppenderV2.Rollback()
+	}
+	defer a.unlock()
+	return a.ExemplarAppenderV2.Rollback()
+}
+
+// lock takes mtx unless the appender holds it.
+func (a *orderedAppender) lock() {
+	if !a.locked {
+		a.mtx.Lock()
+		a.locked = true
+	}
+}
+
+// unlock releases mtx.
+func (a *orderedAppender) unlock() {
+	a.locked = false
+	a.mtx.Unlock()
 }
