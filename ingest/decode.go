@@ -40,7 +40,12 @@ type decoder struct {
 	validStrip string
 
 	// 2.0 only.
-	symbols   []string          // point into the body
+	symbols  []string      // point into the body
+	symValid []symValidity // what validation found of each symbol so far
+	// refsValid is whether every name and value of the pairs of the series
+	// being decoded is known valid (see validRefs), which spares validate
+	// those checks.
+	refsValid bool
 	symHashes []uint64          // the cache's hash of each symbol
 	rawSeries [][]byte          // the encoded series, decoded once symbols are known
 	symCopies map[uint32]string // metadata strings copied out of the body
@@ -67,6 +72,8 @@ func (d *decoder) reset() {
 	clear(d.symbols)
 	d.symbols = d.symbols[:0]
 	d.symHashes = d.symHashes[:0]
+	d.symValid = d.symValid[:0]
+	d.refsValid = false
 	d.peeked, d.peekedRefs = d.peeked[:0], d.peekedRefs[:0]
 	d.hashed = false
 	clear(d.rawSeries)
@@ -275,6 +282,8 @@ func (d *decoder) validateAndBuild(pairs []labels.Label) (labels.Labels, string,
 // missing or invalid metric names, invalid label names or values, and
 // duplicate label names.
 func (d *decoder) validate(pairs []labels.Label) ([]labels.Label, string, error) {
+	checked := d.refsValid // names and values are valid: the rest is left
+	d.refsValid = false
 	sorted := true
 	n := 0
 	for i, p := range pairs {
@@ -298,9 +307,12 @@ func (d *decoder) validate(pairs []labels.Label) ([]labels.Label, string, error)
 		}
 		if p.Name == model.MetricNameLabel {
 			hasName = true
-			if !d.scheme.IsValidMetricName(p.Value) {
+			if !checked && !d.scheme.IsValidMetricName(p.Value) {
 				return pairs, ReasonInvalidMetricName, fmt.Errorf("invalid metric name %q for series %s", p.Value, seriesString(pairs))
 			}
+			continue
+		}
+		if checked {
 			continue
 		}
 		if !d.scheme.IsValidLabelName(p.Name) {

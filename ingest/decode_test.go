@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/prometheus/common/model"
@@ -130,29 +132,36 @@ func TestDecodeV2WireVariants(t *testing.T) {
 	require.Contains(t, req.rejections[0].err.Error(), "parsing exemplar for series {__name__=\"jobs_total\", job=\"a\"}")
 }
 
+// validateCases are series' label pairs, name and value alternating,
+// and the labels validation makes of them or the reason it drops them for.
+var validateCases = []struct {
+	name   string
+	pairs  []string
+	scheme model.ValidationScheme
+	want   string // labels, or the reason
+}{
+	{"sorted", []string{"__name__", "up", "a", "1"}, model.UTF8Validation, `{__name__="up", a="1"}`},
+	{"unsorted", []string{"b", "2", "__name__", "up", "a", "1"}, model.UTF8Validation, `{__name__="up", a="1", b="2"}`},
+	{"empty values dropped", []string{"__name__", "up", "a", "", "b", "2"}, model.UTF8Validation, `{__name__="up", b="2"}`},
+	{"empty metric name", []string{"__name__", "", "a", "1"}, model.UTF8Validation, ReasonMissingMetricName},
+	{"no metric name", []string{"a", "1"}, model.UTF8Validation, ReasonMissingMetricName},
+	{"no labels", nil, model.UTF8Validation, ReasonMissingMetricName},
+	{"duplicate", []string{"__name__", "up", "a", "1", "a", "2"}, model.UTF8Validation, ReasonDuplicateLabelNames},
+	{"duplicate name", []string{"__name__", "up", "__name__", "down"}, model.UTF8Validation, ReasonDuplicateLabelNames},
+	{"utf-8 names", []string{"__name__", "http.requests", "host.name", "x"}, model.UTF8Validation, `{__name__="http.requests", "host.name"="x"}`},
+	{"legacy metric name", []string{"__name__", "http.requests"}, model.LegacyValidation, ReasonInvalidMetricName},
+	{"legacy label name", []string{"__name__", "up", "host.name", "x"}, model.LegacyValidation, ReasonInvalidLabel},
+	{"legacy colon", []string{"__name__", "job:up:sum", "a", "1"}, model.LegacyValidation, `{__name__="job:up:sum", a="1"}`},
+	{"legacy colon in a label name", []string{"__name__", "up", "a:b", "1"}, model.LegacyValidation, ReasonInvalidLabel},
+	{"legacy label value as metric name", []string{"__name__", "a.b", "x", "a.b"}, model.LegacyValidation, ReasonInvalidMetricName},
+	{"legacy metric name as label name", []string{"__name__", "job:up", "job:up", "1"}, model.LegacyValidation, ReasonInvalidLabel},
+	{"invalid utf-8 value", []string{"__name__", "up", "a", "\xff"}, model.UTF8Validation, ReasonInvalidLabel},
+	{"invalid utf-8 metric name", []string{"__name__", "\xff"}, model.UTF8Validation, ReasonInvalidMetricName},
+	{"empty label name", []string{"__name__", "up", "", "x"}, model.UTF8Validation, ReasonInvalidLabel},
+}
+
 func TestValidate(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		pairs  []string
-		scheme model.ValidationScheme
-		want   string // labels, or the reason
-	}{
-		{"sorted", []string{"__name__", "up", "a", "1"}, model.UTF8Validation, `{__name__="up", a="1"}`},
-		{"unsorted", []string{"b", "2", "__name__", "up", "a", "1"}, model.UTF8Validation, `{__name__="up", a="1", b="2"}`},
-		{"empty values dropped", []string{"__name__", "up", "a", "", "b", "2"}, model.UTF8Validation, `{__name__="up", b="2"}`},
-		{"empty metric name", []string{"__name__", "", "a", "1"}, model.UTF8Validation, ReasonMissingMetricName},
-		{"no metric name", []string{"a", "1"}, model.UTF8Validation, ReasonMissingMetricName},
-		{"no labels", nil, model.UTF8Validation, ReasonMissingMetricName},
-		{"duplicate", []string{"__name__", "up", "a", "1", "a", "2"}, model.UTF8Validation, ReasonDuplicateLabelNames},
-		{"duplicate name", []string{"__name__", "up", "__name__", "down"}, model.UTF8Validation, ReasonDuplicateLabelNames},
-		{"utf-8 names", []string{"__name__", "http.requests", "host.name", "x"}, model.UTF8Validation, `{__name__="http.requests", "host.name"="x"}`},
-		{"legacy metric name", []string{"__name__", "http.requests"}, model.LegacyValidation, ReasonInvalidMetricName},
-		{"legacy label name", []string{"__name__", "up", "host.name", "x"}, model.LegacyValidation, ReasonInvalidLabel},
-		{"legacy colon", []string{"__name__", "job:up:sum", "a", "1"}, model.LegacyValidation, `{__name__="job:up:sum", a="1"}`},
-		{"invalid utf-8 value", []string{"__name__", "up", "a", "\xff"}, model.UTF8Validation, ReasonInvalidLabel},
-		{"invalid utf-8 metric name", []string{"__name__", "\xff"}, model.UTF8Validation, ReasonInvalidMetricName},
-		{"empty label name", []string{"__name__", "up", "", "x"}, model.UTF8Validation, ReasonInvalidLabel},
-	} {
+	for _, tc := range validateCases {
 		t.Run(tc.name, func(t *testing.T) {
 			var pairs []labels.Label
 			for i := 0; i < len(tc.pairs); i += 2 {
@@ -165,6 +174,80 @@ func TestValidate(t *testing.T) {
 				return
 			}
 			require.Equal(t, tc.want, ls.String())
+		})
+	}
+}
+
+// TestValidateV2 checks that a 2.0 request's series are validated as
+// TestValidate's, where each symbol is checked once per request, as a
+// name, a value or a metric name: a series before and after the case's
+// shares its symbols, each used the other way round where it can be.
+func TestValidateV2(t *testing.T) {
+	for _, tc := range validateCases {
+		t.Run(tc.name, func(t *testing.T) {
+			st := writev2.NewSymbolTable()
+			var refs, swapped []uint32
+			for i := 0; i+1 < len(tc.pairs); i += 2 {
+				n, v := st.Symbolize(tc.pairs[i]), st.Symbolize(tc.pairs[i+1])
+				refs = append(refs, n, v)
+				if tc.pairs[i+1] != "" && tc.pairs[i] != "" {
+					swapped = append(swapped, v, n) // the value as a name
+				}
+			}
+			// The other series use the case's symbols, valid or not, the
+			// other way round, and as values of a valid series.
+			var values []uint32
+			for i := 0; i+1 < len(tc.pairs); i += 2 {
+				if tc.pairs[i+1] != "" {
+					values = append(values, st.Symbolize(fmt.Sprintf("l%d", i)), st.Symbolize(tc.pairs[i+1]))
+				}
+			}
+			name := []uint32{st.Symbolize("__name__"), st.Symbolize("ok")}
+			smp := []writev2.Sample{{Value: 1, Timestamp: testTS(0)}}
+			req := writev2.Request{Timeseries: []writev2.TimeSeries{
+				{LabelsRefs: append(slices.Clone(name), swapped...), Samples: smp},
+				{LabelsRefs: append(slices.Clone(name), values...), Samples: smp},
+				{LabelsRefs: refs, Samples: smp},
+				{LabelsRefs: append(slices.Clone(name), swapped...), Samples: smp},
+				{LabelsRefs: append(slices.Clone(name), values...), Samples: smp},
+			}}
+			req.Symbols = st.Symbols()
+			body, err := req.Marshal()
+			require.NoError(t, err)
+
+			// What validation alone makes of the other series.
+			want := make([]string, len(req.Timeseries))
+			for i, ts := range req.Timeseries {
+				var pairs []labels.Label
+				for j := 0; j+1 < len(ts.LabelsRefs); j += 2 {
+					pairs = append(pairs, labels.Label{Name: req.Symbols[ts.LabelsRefs[j]], Value: req.Symbols[ts.LabelsRefs[j+1]]})
+				}
+				d := decoder{scheme: tc.scheme, b: newScratchBuilder()}
+				ls, reason, err := d.validateAndBuild(pairs)
+				if want[i] = ls.String(); err != nil {
+					want[i] = reason
+				}
+			}
+			require.Equal(t, tc.want, want[2])
+
+			r := newRequest()
+			require.NoError(t, decode(r, V2, body, tc.scheme, nil, ""))
+			require.Len(t, r.Series, len(want))
+			reasons := map[int]string{}
+			k := 0
+			for i := range r.Series {
+				if r.Series[i].dropped {
+					reasons[i] = r.rejections[k].reason
+					k++
+				}
+			}
+			for i, s := range r.Series {
+				got := s.Labels.String()
+				if s.dropped {
+					got = reasons[i]
+				}
+				require.Equal(t, want[i], got, "series %d", i)
+			}
 		})
 	}
 }

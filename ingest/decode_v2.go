@@ -2,7 +2,11 @@ package ingest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/prometheus/common/model"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/metadata"
@@ -47,6 +51,8 @@ func (d *decoder) decodeV2(r *Request, b []byte) error {
 	if len(d.symbols) > 0 && d.symbols[0] != "" {
 		return &contentError{fmt.Sprintf("symbols[0] is %s, not the empty string that remote write 2.0 requires it to be", quoteCut(d.symbols[0]))}
 	}
+	d.symValid = slices.Grow(d.symValid[:0], len(d.symbols))[:len(d.symbols)]
+	clear(d.symValid)
 	if d.cache != nil {
 		for _, sym := range d.symbols {
 			d.symHashes = append(d.symHashes, d.cache.stringHash(sym))
@@ -175,6 +181,7 @@ func (d *decoder) appendLabelRefs(refs []uint32) error {
 		return fmt.Errorf("invalid labelRefs length %d", len(refs))
 	}
 	symbols, pairs := d.symbols, d.pairs // not through d in the loop
+	valid := true
 	for j := 0; j+1 < len(refs); j += 2 {
 		name, value := refs[j], refs[j+1]
 		if int(name) >= len(symbols) || int(value) >= len(symbols) {
@@ -182,9 +189,65 @@ func (d *decoder) appendLabelRefs(refs []uint32) error {
 			return fmt.Errorf("labelRefs %d (name) = %d (value) outside of symbols table (size %d)", name, value, len(symbols))
 		}
 		pairs = append(pairs, labels.Label{Name: symbols[name], Value: symbols[value]})
+		valid = valid && d.validRefs(name, value)
 	}
 	d.pairs = pairs
+	d.refsValid = valid
 	return nil
+}
+
+// symValidity is what validation found of a symbol as a label name, as a
+// label value and as a metric name, each checked once per request: the
+// series of a request share most of their names and values.
+type symValidity uint8
+
+const (
+	symNameChecked symValidity = 1 << iota
+	symNameValid
+	symIsMetricName // the symbol is __name__
+	symValueChecked
+	symValueValid
+	symMetricChecked
+	symMetricValid
+)
+
+// validRefs reports whether the pair of symbols name and value passes
+// validate's checks of a label's name and value, a metric name's when the
+// name is __name__. When it does not, validate finds out what is wrong.
+func (d *decoder) validRefs(name, value uint32) bool {
+	f := d.symValid[name]
+	if f&symNameChecked == 0 {
+		f |= symNameChecked
+		switch s := d.symbols[name]; {
+		case s == model.MetricNameLabel:
+			f |= symIsMetricName | symNameValid
+		case d.scheme.IsValidLabelName(s):
+			f |= symNameValid
+		}
+		d.symValid[name] = f
+	}
+	if f&symNameValid == 0 {
+		return false
+	}
+	v := d.symValid[value]
+	if f&symIsMetricName != 0 {
+		if v&symMetricChecked == 0 {
+			v |= symMetricChecked
+			if d.scheme.IsValidMetricName(d.symbols[value]) {
+				v |= symMetricValid
+			}
+			d.symValid[value] = v
+		}
+		return v&symMetricValid != 0
+	}
+	if v&symValueChecked == 0 {
+		v |= symValueChecked
+		if utf8.ValidString(d.symbols[value]) {
+			v |= symValueValid
+		}
+		d.symValid[value] = v
+	}
+	return v&symValueValid != 0
 }
 
 // metadataV2 resolves a series' metadata. Its strings are copied out of the
