@@ -48,11 +48,12 @@ const (
 //
 // Each b.N is a round for each side: every series once through the side,
 // the timestamps a scrape interval on from the round before. The sides
-// take their rounds one after the other. steady has every series in both
+// take their rounds in phases of half of them, one side after the other
+// (promspace, Prometheus, Prometheus, promspace). steady has every series in both
 // heads before timing (the steady state); create sends series never seen
 // before in every round. It reports, for each side, samples per
-// CPU-second (getrusage of the whole process around the side's b.N
-// rounds, so the TSDB's goroutines and the collector count: see
+// CPU-second (getrusage of the whole process around the side's phases,
+// so the TSDB's goroutines and the collector count: see
 // ingestPhase), the collector's share of that time (gc-%), allocations
 // per sample, heap in use per series after the warm-up (steady: the heap
 // the side's series, heads and caches added), WAL and head chunk bytes
@@ -66,8 +67,11 @@ const (
 //
 // The cases of 1,000,000 series run only with -promspace.million:
 //
-//	go test -run '^$' -bench 'BenchmarkIngest/series=100000' -benchtime 10x .
-//	go test -run '^$' -bench 'BenchmarkIngest/series=1000000/steady' -benchtime 4x -timeout 1h . -promspace.million
+//	GODEBUG=madvdontneed=0 go test -run '^$' -bench 'BenchmarkIngest/series=100000' -benchtime 10x .
+//	GODEBUG=madvdontneed=0 go test -run '^$' -bench 'BenchmarkIngest/series=1000000/steady' -benchtime 4x -timeout 1h . -promspace.million
+//
+// (see growHeap for GODEBUG). Each phase is logged with its kernel share
+// of the CPU time and its page faults.
 func BenchmarkIngest(b *testing.B) {
 	for _, series := range []int{100_000, 1_000_000} {
 		for _, mode := range []string{"steady", "create"} {
@@ -91,11 +95,12 @@ type ingestSide struct {
 	// request makes the request of a body.
 	request func(body []byte) *http.Request
 
-	phaseCost         // of b.N rounds
+	phaseCost         // of b.N rounds, in two phases
 	heap      float64 // bytes per series after the warm-up
 }
 
 func benchIngest(b *testing.B, series int, create, v2 bool) {
+	growHeap(b)
 	ctx := context.Background()
 
 	ours, w := newBenchService(b, series, create)
@@ -170,25 +175,39 @@ func benchIngest(b *testing.B, series int, create, v2 bool) {
 
 	// The timed rounds, b.N for each side, the collector on as a program
 	// runs (see ingestPhase). Their bodies are encoded beforehand, so that
-	// no garbage but the side's makes cycles run in its phase.
+	// no garbage but the side's makes cycles run in its phase. Each side
+	// takes its rounds in two phases, in the order promspace, Prometheus,
+	// Prometheus, promspace: a machine whose speed drifts over the run, or
+	// a heap that grows from phase to phase, favours neither side.
 	bodies := make([][][]byte, b.N)
 	for i := range bodies {
 		bodies[i] = bodiesOf()
 	}
+	half := (b.N + 1) / 2
+	phases := []struct {
+		s        *ingestSide
+		from, to int
+	}{{sides[0], 0, half}, {sides[1], 0, half}, {sides[1], half, b.N}, {sides[0], half, b.N}}
 	b.ResetTimer()
-	for _, s := range sides {
+	for _, p := range phases {
+		if p.from == p.to {
+			continue
+		}
 		b.StopTimer()
-		reqs := make([][]*http.Request, len(bodies))
-		for i, r := range bodies {
-			reqs[i] = requests(s, r)
+		reqs := make([][]*http.Request, 0, p.to-p.from)
+		for _, r := range bodies[p.from:p.to] {
+			reqs = append(reqs, requests(p.s, r))
 		}
 		b.StartTimer()
-		s.phaseCost = ingestPhase(func() {
+		c := ingestPhase(func() {
 			for i := range reqs {
-				send(s, reqs[i], "")
+				send(p.s, reqs[i], "")
 				reqs[i] = nil
 			}
 		})
+		b.Logf("%s, rounds %d to %d: %.0f samples/cpu-s, collector %.1f%%, kernel %.1f%%, %d page faults, %d MB allocated",
+			p.s.name, p.from, p.to-1, float64((p.to-p.from)*series)/c.cpu.Seconds(), 100*c.gc, 100*c.sys.Seconds()/c.cpu.Seconds(), c.faults, c.bytes>>20)
+		p.s.phaseCost = p.s.phaseCost.add(c)
 	}
 	b.StopTimer()
 	bodies = nil
