@@ -298,7 +298,7 @@ func growHeap(b *testing.B) {
 	})
 }
 
-const heapGrowth = 8 << 30
+const heapGrowth = 12 << 30
 
 // phaseCost is what a phase of rounds took.
 type phaseCost struct {
