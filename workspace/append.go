@@ -166,18 +166,16 @@ func (a *orderedAppender) ensureSeries(ls labels.Labels, t int64) storage.Series
 
 // CreateSeries sets refs[i] to the reference of the series lsets[i] where
 // it exists, and 0 where it does not. When some do not, the appender takes
-// mtx and holds it until Commit or Rollback: the caller's Appends with ref
-// 0 create those series in this appender, as tsdb's own appender does, and
-// its Commit logs their Series records in one WAL record, before its
-// samples, with mtx still held; any other appender that finds one of the
-// series meanwhile commits after that (ensureSeries needs no lookup and no
-// appender of its own per series, and the WAL gets one record for the new
-// series of a request instead of one each). Appends and commits of the
-// workspace's other appenders wait for mtx while the caller appends a
-// request of new series, as commits do for a Commit; requests of known
-// series, as in the steady state, find them all and take no lock here. ts
-// is the timestamps of the series' first samples (unused: the caller's
-// Appends carry them). The caller must Commit or Rollback the appender.
+// mtx and holds it until Commit or Rollback. The caller's Appends with ref
+// 0 then create those series in this appender, as tsdb's own appender
+// does, without ensureSeries, and its Commit logs their Series records, in
+// one WAL record before its samples, with mtx still held: any other
+// appender that finds one of the series meanwhile commits after that.
+// Meanwhile the workspace's other appenders wait for mtx to create a
+// series or to commit. A request of known series, as in the steady state,
+// finds them all and takes no lock. ts is the timestamps of the series'
+// first samples (unused: the caller's Appends carry them). The caller
+// must Commit or Rollback the appender.
 func (a *orderedAppender) CreateSeries(lsets []labels.Labels, _ []int64, refs []storage.SeriesRef) {
 	if a.getRef == nil {
 		clear(refs)
