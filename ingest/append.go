@@ -118,7 +118,7 @@ type appender struct {
 // one WAL record for all the new series of the request (see
 // workspace.OrderedAppendable).
 type seriesCreator interface {
-	CreateSeries(lsets []labels.Labels, ts []int64, refs []storage.SeriesRef)
+	CreateSeries(lsets []labels.Labels, refs []storage.SeriesRef)
 }
 
 // refScoper is an appender whose series references may be kept from one
@@ -147,16 +147,10 @@ func seriesRefs(app storage.AppenderV2, req *Request) (refs []storage.SeriesRef,
 	req.refs = slices.Grow(req.refs[:0], len(req.Series))[:len(req.Series)]
 	clear(req.refs)
 	// Series of exemplars alone are not created, as the TSDB would not.
-	req.lsets, req.firstT, req.idx = req.lsets[:0], req.firstT[:0], req.idx[:0]
+	req.lsets, req.idx = req.lsets[:0], req.idx[:0]
 	for i := range req.Series {
 		s := &req.Series[i]
-		var t int64
-		switch {
-		case len(s.Samples) > 0:
-			t = s.Samples[0].Timestamp
-		case len(s.Histograms) > 0:
-			t = s.Histograms[0].Timestamp
-		default:
+		if len(s.Samples) == 0 && len(s.Histograms) == 0 {
 			continue
 		}
 		if scope != 0 && s.cached != nil {
@@ -166,14 +160,13 @@ func seriesRefs(app storage.AppenderV2, req *Request) (refs []storage.SeriesRef,
 			}
 		}
 		req.lsets = append(req.lsets, s.Labels)
-		req.firstT = append(req.firstT, t)
 		req.idx = append(req.idx, i)
 	}
 	if len(req.lsets) == 0 {
 		return req.refs, scope
 	}
 	found := slices.Grow(req.found[:0], len(req.lsets))[:len(req.lsets)]
-	c.CreateSeries(req.lsets, req.firstT, found)
+	c.CreateSeries(req.lsets, found)
 	for k, i := range req.idx {
 		req.refs[i] = found[k]
 		if s := &req.Series[i]; s.cached != nil {

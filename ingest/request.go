@@ -52,7 +52,6 @@ type Request struct {
 
 	// Scratch of seriesRefs, reused across requests.
 	lsets       []labels.Labels
-	firstT      []int64
 	idx         []int
 	found, refs []storage.SeriesRef
 

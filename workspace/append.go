@@ -173,10 +173,9 @@ func (a *orderedAppender) ensureSeries(ls labels.Labels, t int64) storage.Series
 // appender that finds one of the series meanwhile commits after that.
 // Meanwhile the workspace's other appenders wait for mtx to create a
 // series or to commit. A request of known series, as in the steady state,
-// finds them all and takes no lock. ts is the timestamps of the series'
-// first samples (unused: the caller's Appends carry them). The caller
-// must Commit or Rollback the appender.
-func (a *orderedAppender) CreateSeries(lsets []labels.Labels, _ []int64, refs []storage.SeriesRef) {
+// finds them all and takes no lock. The caller must Commit or Rollback
+// the appender.
+func (a *orderedAppender) CreateSeries(lsets []labels.Labels, refs []storage.SeriesRef) {
 	if a.getRef == nil {
 		clear(refs)
 		return

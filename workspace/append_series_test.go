@@ -15,7 +15,7 @@ import (
 )
 
 type seriesCreator interface {
-	CreateSeries(lsets []labels.Labels, ts []int64, refs []storage.SeriesRef)
+	CreateSeries(lsets []labels.Labels, refs []storage.SeriesRef)
 }
 
 // TestCreateSeries checks that an appender's CreateSeries finds the
@@ -62,7 +62,7 @@ func testCreateSeries(t *testing.T, old int) {
 	// A batch of known series takes no lock.
 	app = appendable.AppenderV2(context.Background())
 	refs := make([]storage.SeriesRef, 1)
-	app.(seriesCreator).CreateSeries(lsets[old:old+1], ts[:1], refs)
+	app.(seriesCreator).CreateSeries(lsets[old:old+1], refs)
 	if refs[0] != existing {
 		t.Errorf("existing series alone: ref %d, want %d", refs[0], existing)
 	}
@@ -76,7 +76,7 @@ func testCreateSeries(t *testing.T, old int) {
 
 	app = appendable.AppenderV2(context.Background())
 	refs = make([]storage.SeriesRef, n+1)
-	app.(seriesCreator).CreateSeries(lsets, ts, refs)
+	app.(seriesCreator).CreateSeries(lsets, refs)
 	if old == 0 && refs[old] != existing {
 		t.Errorf("existing series: ref %d, want %d", refs[old], existing)
 	}
@@ -110,7 +110,7 @@ func testCreateSeries(t *testing.T, old int) {
 
 	// Rolled back, the appender releases the lock too.
 	app = appendable.AppenderV2(context.Background())
-	app.(seriesCreator).CreateSeries([]labels.Labels{labels.FromStrings("__name__", "rolled_back")}, ts[:1], refs[:1])
+	app.(seriesCreator).CreateSeries([]labels.Labels{labels.FromStrings("__name__", "rolled_back")}, refs[:1])
 	if _, err := app.Append(0, labels.FromStrings("__name__", "rolled_back"), 0, 1000, 1, nil, nil, storage.AOptions{}); err != nil {
 		t.Fatal(err)
 	}

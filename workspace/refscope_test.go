@@ -37,9 +37,9 @@ type countingAppender struct {
 	looked *atomic.Int64
 }
 
-func (a *countingAppender) CreateSeries(lsets []labels.Labels, ts []int64, refs []storage.SeriesRef) {
+func (a *countingAppender) CreateSeries(lsets []labels.Labels, refs []storage.SeriesRef) {
 	a.looked.Add(int64(len(lsets)))
-	a.orderedAppender.CreateSeries(lsets, ts, refs)
+	a.orderedAppender.CreateSeries(lsets, refs)
 }
 
 // TestSeriesRefScope checks that ingest appends the series it has written
