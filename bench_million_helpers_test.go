@@ -152,11 +152,19 @@ func signedRemoteWrite(b *testing.B, url string, body []byte, v2 bool) *http.Req
 }
 
 // cpuTime is the user and system CPU time of the process so far.
-func cpuTime() time.Duration {
+func cpuTime() time.Duration { return ruCPU(rusage()) }
+
+// rusage returns the process' resource usage so far.
+func rusage() syscall.Rusage {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		panic(err)
 	}
+	return ru
+}
+
+// ruCPU is the user and system CPU time of ru.
+func ruCPU(ru syscall.Rusage) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
@@ -343,13 +351,11 @@ func ingestPhase(run func()) phaseCost {
 	samples := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/gc/heap/allocs:bytes"}}
 	metrics.Read(samples)
 	o0, gc0, b0 := samples[0].Value.Uint64(), samples[1].Value.Float64(), samples[2].Value.Uint64()
-	var ru0, ru1 syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-	t := cpuTime()
+	ru0 := rusage()
 	run()
-	cpu := cpuTime() - t
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	ru1 := rusage()
 	metrics.Read(samples)
+	cpu := ruCPU(ru1) - ruCPU(ru0)
 	c := phaseCost{cpu: cpu, sys: time.Duration(ru1.Stime.Nano() - ru0.Stime.Nano()), faults: ru1.Minflt - ru0.Minflt, allocs: samples[0].Value.Uint64() - o0, bytes: samples[2].Value.Uint64() - b0}
 	if cpu > 0 {
 		c.gc = min((samples[1].Value.Float64()-gc0)/cpu.Seconds(), 1)
