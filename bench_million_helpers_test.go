@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
 	"strings"
@@ -92,12 +93,15 @@ func (r *ingestRounds) encode(b *testing.B, g int, ts int64, round int) [][]byte
 	return bodies
 }
 
+// sampleValue is the value of series n in the given round.
+func sampleValue(round, n int) float64 { return float64(round*(n%1000)) + 0.5 }
+
 func (r *ingestRounds) encodeV1(from, to int, ts int64, round int) ([]byte, error) {
 	req := prompb.WriteRequest{Timeseries: make([]prompb.TimeSeries, 0, to-from)}
 	for n := from; n < to; n++ {
 		ls := make([]prompb.Label, 0, r.labels[n].Len())
 		r.labels[n].Range(func(l labels.Label) { ls = append(ls, prompb.Label{Name: l.Name, Value: l.Value}) })
-		req.Timeseries = append(req.Timeseries, prompb.TimeSeries{Labels: ls, Samples: []prompb.Sample{{Timestamp: ts, Value: float64(round*(n%1000)) + 0.5}}})
+		req.Timeseries = append(req.Timeseries, prompb.TimeSeries{Labels: ls, Samples: []prompb.Sample{{Timestamp: ts, Value: sampleValue(round, n)}}})
 	}
 	return req.Marshal()
 }
@@ -109,7 +113,7 @@ func (r *ingestRounds) encodeV2(from, to int, ts int64, round int) ([]byte, erro
 	for n := from; n < to; n++ {
 		req.Timeseries = append(req.Timeseries, writev2.TimeSeries{
 			LabelsRefs: st.SymbolizeLabels(r.labels[n], nil),
-			Samples:    []writev2.Sample{{Timestamp: ts, Value: float64(round*(n%1000)) + 0.5}},
+			Samples:    []writev2.Sample{{Timestamp: ts, Value: sampleValue(round, n)}},
 			Metadata:   writev2.Metadata{Type: writev2.Metadata_METRIC_TYPE_COUNTER, HelpRef: help},
 		})
 	}
@@ -310,55 +314,90 @@ const heapGrowth = 12 << 30
 
 // phaseCost is what a phase of rounds took.
 type phaseCost struct {
-	cpu    time.Duration
+	cpu    time.Duration // the side's own, the collector off
 	sys    time.Duration // of cpu, in the kernel
 	faults int64         // page faults
-	gc     float64       // the collector's share of cpu, from the runtime's estimate of its cycles'
+	// gc is what the collector costs a program collecting as it runs for
+	// the bytes the phase allocated: see ingestPhase.
+	gc     time.Duration
 	allocs uint64
 	bytes  uint64 // allocated
 }
 
 // add returns the cost of the phases c and d together.
 func (c phaseCost) add(d phaseCost) phaseCost {
-	sum := phaseCost{cpu: c.cpu + d.cpu, sys: c.sys + d.sys, faults: c.faults + d.faults, allocs: c.allocs + d.allocs, bytes: c.bytes + d.bytes}
-	if sum.cpu > 0 {
-		sum.gc = (c.gc*c.cpu.Seconds() + d.gc*d.cpu.Seconds()) / sum.cpu.Seconds()
-	}
-	return sum
+	return phaseCost{cpu: c.cpu + d.cpu, sys: c.sys + d.sys, faults: c.faults + d.faults, gc: c.gc + d.gc,
+		allocs: c.allocs + d.allocs, bytes: c.bytes + d.bytes}
 }
 
-// billed returns c's CPU time with the collector's time for all the bytes
-// c allocated, at the rate other's cycles took per byte other allocated
-// (if more than c's own cycles took): a phase that allocates less than a
-// cycle's worth completes no cycle, and its figure holds no collection,
-// where a program running it on would collect its garbage too.
-func (c phaseCost) billed(other phaseCost) time.Duration {
-	own := c.gc * c.cpu.Seconds()
-	perByte := other.gc * other.cpu.Seconds() / float64(max(other.bytes, 1))
-	return c.cpu + time.Duration(max(float64(c.bytes)*perByte-own, 0)*float64(time.Second))
-}
+// total is c's CPU time with the collector's.
+func (c phaseCost) total() time.Duration { return c.cpu + c.gc }
+
+// gcShare is the collector's share of c's total.
+func (c phaseCost) gcShare() float64 { return c.gc.Seconds() / max(c.total().Seconds(), 1e-9) }
 
 // ingestPhase runs one side's rounds and returns their CPU time and
-// allocations. The garbage made before is collected first, outside of the
-// time, and the collector then runs as it would in a program of the side
-// alone, its time counted with the rest: a cycle comes each time the
-// phase has allocated GOGC percent of the live heap, so the cycles its
-// garbage makes run in it, and none that another phase's garbage made.
-// The last, unfinished cycle is not counted: a side that makes much
-// garbage is billed a little less than its share.
-func ingestPhase(run func()) phaseCost {
-	runtime.GC()
-	samples := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/gc/heap/allocs:bytes"}}
+// allocations. The rounds run with the collector off: its cost is
+// charged instead by the bytes they allocated, at the rate a program
+// collecting all along pays. A cycle marks the live heap, and one comes
+// every GOGC percent of it allocated, so each byte allocated costs a
+// cycle's CPU time over GOGC percent of the heap it left live; the cycle
+// is timed on each side of the phase, after the garbage before it is
+// collected. Between two requests, once a phase's garbage passes
+// phaseGarbage, it is collected out of the phase's time, for the heap to
+// stay within the memory grown beforehand (see growHeap). Phase-local
+// cycles would not do: at these heaps (gigabytes), a phase completes no
+// cycle or one, and the runtime counts a cycle's time only at its end,
+// so a cycle under way when the phase ends is in its CPU time and in no
+// collector's share.
+func ingestPhase(run func(between func())) phaseCost {
+	m0, live0 := timedCycle()
+	samples := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
 	metrics.Read(samples)
-	o0, gc0, b0 := samples[0].Value.Uint64(), samples[1].Value.Float64(), samples[2].Value.Uint64()
-	ru0 := rusage()
-	run()
-	ru1 := rusage()
-	metrics.Read(samples)
-	cpu := ruCPU(ru1) - ruCPU(ru0)
-	c := phaseCost{cpu: cpu, sys: time.Duration(ru1.Stime.Nano() - ru0.Stime.Nano()), faults: ru1.Minflt - ru0.Minflt, allocs: samples[0].Value.Uint64() - o0, bytes: samples[2].Value.Uint64() - b0}
-	if cpu > 0 {
-		c.gc = min((samples[1].Value.Float64()-gc0)/cpu.Seconds(), 1)
+	o0, b0 := samples[0].Value.Uint64(), samples[1].Value.Uint64()
+	var (
+		collected = b0 // bytes allocated at the last collection
+		left      time.Duration
+		now       = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	)
+	between := func() {
+		metrics.Read(now)
+		if b := now[0].Value.Uint64(); b-collected > phaseGarbage {
+			start := cpuTime()
+			runtime.GC()
+			left += cpuTime() - start
+			collected = b
+		}
 	}
+	gogc := debug.SetGCPercent(-1)
+	ru0 := rusage()
+	run(between)
+	ru1 := rusage()
+	debug.SetGCPercent(gogc)
+	metrics.Read(samples)
+	c := phaseCost{cpu: ruCPU(ru1) - ruCPU(ru0) - left, sys: time.Duration(ru1.Stime.Nano() - ru0.Stime.Nano()), faults: ru1.Minflt - ru0.Minflt,
+		allocs: samples[0].Value.Uint64() - o0, bytes: samples[1].Value.Uint64() - b0}
+	m1, live1 := timedCycle()
+	if gogc <= 0 {
+		gogc = 100
+	}
+	perByte := (m0 + m1).Seconds() / (float64(live0+live1) * float64(gogc) / 100)
+	c.gc = time.Duration(float64(c.bytes) * perByte * float64(time.Second))
 	return c
+}
+
+// phaseGarbage is how much garbage a phase makes before it is collected.
+const phaseGarbage = 1 << 30
+
+// timedCycle collects the garbage there is, then runs a cycle of the
+// collector on the live heap alone and returns the CPU time the process
+// took in it and the heap it left live.
+func timedCycle() (time.Duration, uint64) {
+	runtime.GC()
+	start := cpuTime()
+	runtime.GC()
+	d := cpuTime() - start
+	samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(samples)
+	return d, max(samples[0].Value.Uint64(), 1)
 }

@@ -44,26 +44,31 @@ const (
 // remote.NewWriteHandler, gets the same bodies (unsigned) into a TSDB with
 // the workspace's options (workspace.DefaultTSDBOptions, AMP's 60 s
 // out-of-order window, exemplar storage). Series have 10 labels, requests
-// 2,000 samples, one per series.
+// 2,000 samples, one per series. A third side, head (see headFloor),
+// takes the same series straight into a TSDB of the same options, labels
+// built beforehand: the floor of any receiver storing into Prometheus'
+// TSDB.
 //
 // Each b.N is a round for each side: every series once through the side,
 // the timestamps a scrape interval on from the round before. The sides
 // take their rounds in phases of half of them, one side after the other
-// (promspace, Prometheus, Prometheus, promspace). steady has every series in both
-// heads before timing (the steady state); create sends series never seen
-// before in every round. It reports, for each side, samples per
-// CPU-second (getrusage of the whole process around the side's phases,
-// so the TSDB's goroutines and the collector count: see
-// ingestPhase), the collector's share of that time (gc-%), allocations
+// (promspace, Prometheus, head, head, Prometheus, promspace). steady has
+// every series in the heads before timing (the steady state); create
+// sends series never seen before in every round. It reports, for each
+// side, samples per CPU-second (getrusage of the whole process around the
+// side's phases, so the TSDB's goroutines count, and the collector's time
+// for the bytes they allocated: see ingestPhase), the collector's share of
+// that time (gc-%), allocations
 // per sample, heap in use per series after the warm-up (steady: the heap
-// the side's series, heads and caches added), WAL and head chunk bytes
-// per sample, and, the head then compacted into a block, the block's
-// bytes per sample (block-B/sample, an index for a few samples a series);
-// and the ratios promspace / Prometheus (ratio: samples per CPU-second;
-// ratio-billed: the same with promspace billed the collector's time of
-// its every byte at Prometheus' rate, see phaseCost.billed; alloc-ratio:
-// Prometheus' allocations / promspace's). Profiles tell the sides apart by
-// the pprof label side=promspace or side=prometheus.
+// the side's series, heads and caches added); for the receivers, WAL and
+// head chunk bytes per sample, and, the head then compacted into a block,
+// the block's bytes per sample (block-B/sample, an index for a few
+// samples a series); and the ratios to Prometheus' side (ratio:
+// promspace's samples per CPU-second over Prometheus'; ratio-without-gc:
+// the same without the collector's time; head-ratio: the head's over
+// Prometheus', the most any receiver on the TSDB can reach; alloc-ratio:
+// Prometheus' allocations / promspace's). Profiles tell the sides apart by the pprof
+// label side=promspace, side=prometheus or side=head.
 //
 // The cases of 1,000,000 series run only with -promspace.million:
 //
@@ -89,14 +94,25 @@ func BenchmarkIngest(b *testing.B) {
 
 // ingestSide is one receiver of the benchmark.
 type ingestSide struct {
-	name    string
-	handler http.Handler
-	db      *tsdb.DB
-	// request makes the request of a body.
-	request func(body []byte) *http.Request
+	name string
+	db   *tsdb.DB
+	// prepare returns the work of a round, made ready outside of it.
+	prepare func(r benchRound) roundWork
 
 	phaseCost         // of b.N rounds, in two phases
 	heap      float64 // bytes per series after the warm-up
+}
+
+// roundWork is the work of a round for a side. It calls between after
+// each request.
+type roundWork func(between func())
+
+// benchRound is one round of the benchmark: its number, its generation
+// of series, its samples' timestamp and its bodies.
+type benchRound struct {
+	n, gen int
+	ts     int64
+	bodies [][]byte
 }
 
 func benchIngest(b *testing.B, series int, create, v2 bool) {
@@ -112,57 +128,66 @@ func benchIngest(b *testing.B, series int, create, v2 bool) {
 	defer promDB.Close()
 	prom := remote.NewWriteHandler(slog.New(slog.DiscardHandler), prometheus.NewRegistry(), promDB,
 		remoteapi.MessageTypes{remoteapi.WriteV1MessageType, remoteapi.WriteV2MessageType}, false, false)
+	head := newHeadFloor(b, series)
+	defer head.db.Close()
 
+	var wr benchWriter
+	// served returns the work of sending a round's bodies to h.
+	served := func(name string, h http.Handler, request func(body []byte) *http.Request) func(r benchRound) roundWork {
+		return func(r benchRound) roundWork {
+			reqs := make([]*http.Request, len(r.bodies))
+			for i, body := range r.bodies {
+				reqs[i] = request(body)
+			}
+			return func(between func()) {
+				for i, req := range reqs {
+					wr.reset()
+					h.ServeHTTP(&wr, req)
+					if wr.status != http.StatusNoContent {
+						b.Fatalf("%s answered %d: %s", name, wr.status, wr.body)
+					}
+					reqs[i] = nil
+					between()
+				}
+			}
+		}
+	}
 	url := "http://127.0.0.1/workspaces/" + w.ID() + "/api/v1/remote_write"
-	sides := [2]*ingestSide{
-		{name: "promspace", handler: ours, db: w.DB(), request: func(body []byte) *http.Request { return signedRemoteWrite(b, url, body, v2) }},
-		{name: "prometheus", handler: prom, db: promDB, request: func(body []byte) *http.Request { return remoteWrite(url, body, v2) }},
+	sides := [3]*ingestSide{
+		{name: "promspace", db: w.DB(), prepare: served("promspace", ours, func(body []byte) *http.Request { return signedRemoteWrite(b, url, body, v2) })},
+		{name: "prometheus", db: promDB, prepare: served("prometheus", prom, func(body []byte) *http.Request { return remoteWrite(url, body, v2) })},
+		{name: "head", db: head.db, prepare: head.round},
 	}
 	gen := newIngestRounds(series, v2)
 	base := time.Now().Add(-30 * time.Minute).UnixMilli()
-	round := 0
-	bodiesOf := func() [][]byte {
-		g := 0
+	next := 0
+	roundOf := func() benchRound {
+		r := benchRound{n: next, ts: base + int64(next)*ingestScrapeMs}
 		if create {
-			g = round
+			r.gen = next
 		}
-		bodies := gen.encode(b, g, base+int64(round)*ingestScrapeMs, round)
-		round++
-		return bodies
+		r.bodies = gen.encode(b, r.gen, r.ts, r.n)
+		next++
+		return r
 	}
-	var wr benchWriter
-	// send sends a round's bodies to s and returns the CPU time it took.
-	send := func(s *ingestSide, reqs []*http.Request, phase string) time.Duration {
-		var d time.Duration
+	// run does the work of s, in the profiles under its label.
+	run := func(s *ingestSide, work []roundWork, between func(), phase string) {
 		pprof.Do(ctx, pprof.Labels("side", s.name+phase), func(context.Context) {
-			start := cpuTime()
-			for _, r := range reqs {
-				wr.reset()
-				s.handler.ServeHTTP(&wr, r)
-				if wr.status != http.StatusNoContent {
-					b.Fatalf("%s answered %d: %s", s.name, wr.status, wr.body)
-				}
+			for i, f := range work {
+				f(between)
+				work[i] = nil
 			}
-			d = cpuTime() - start
 		})
-		return d
-	}
-	requests := func(s *ingestSide, bodies [][]byte) []*http.Request {
-		reqs := make([]*http.Request, len(bodies))
-		for i, body := range bodies {
-			reqs[i] = s.request(body)
-		}
-		return reqs
 	}
 
 	// The warm-up: each side on its own creates the series (in steady
 	// state) and takes a round of them again; then what its heap grew by
 	// since the bodies were encoded is measured.
-	warm := [2][][]byte{bodiesOf(), bodiesOf()}
+	warm := []benchRound{roundOf(), roundOf()}
 	heapBefore := heapInUse()
 	for _, s := range sides {
-		for _, bodies := range warm {
-			send(s, requests(s, bodies), "-warm")
+		for _, r := range warm {
+			run(s, []roundWork{s.prepare(r)}, func() {}, "-warm")
 		}
 		h := heapInUse()
 		s.heap = (float64(h) - float64(heapBefore)) / float64(series)
@@ -171,68 +196,72 @@ func benchIngest(b *testing.B, series int, create, v2 bool) {
 		}
 		heapBefore = h
 	}
-	warm = [2][][]byte{}
+	warm = nil
 
-	// The timed rounds, b.N for each side, the collector on as a program
-	// runs (see ingestPhase). Their bodies are encoded beforehand, so that
-	// no garbage but the side's makes cycles run in its phase. Each side
-	// takes its rounds in two phases, in the order promspace, Prometheus,
-	// Prometheus, promspace: a machine whose speed drifts over the run, or
-	// a heap that grows from phase to phase, favours neither side.
-	bodies := make([][][]byte, b.N)
-	for i := range bodies {
-		bodies[i] = bodiesOf()
+	// The timed rounds, b.N for each side, the collector's time charged by
+	// the bytes they allocate (see ingestPhase). Their bodies are encoded,
+	// and their work made ready, beforehand, so that they allocate nothing
+	// but what the side does. Each side takes its rounds in two phases,
+	// in the order promspace, Prometheus, head, head, Prometheus,
+	// promspace: a machine whose speed drifts over the run, or a heap that
+	// grows from phase to phase, favours no side.
+	rounds := make([]benchRound, b.N)
+	for i := range rounds {
+		rounds[i] = roundOf()
 	}
 	half := (b.N + 1) / 2
-	phases := []struct {
+	type phase struct {
 		s        *ingestSide
 		from, to int
-	}{{sides[0], 0, half}, {sides[1], 0, half}, {sides[1], half, b.N}, {sides[0], half, b.N}}
+	}
+	var phases []phase
+	for _, s := range sides {
+		phases = append(phases, phase{s, 0, half})
+	}
+	for i := len(sides) - 1; i >= 0; i-- {
+		phases = append(phases, phase{sides[i], half, b.N})
+	}
 	b.ResetTimer()
 	for _, p := range phases {
 		if p.from == p.to {
 			continue
 		}
 		b.StopTimer()
-		reqs := make([][]*http.Request, 0, p.to-p.from)
-		for _, r := range bodies[p.from:p.to] {
-			reqs = append(reqs, requests(p.s, r))
+		work := make([]roundWork, 0, p.to-p.from)
+		for _, r := range rounds[p.from:p.to] {
+			work = append(work, p.s.prepare(r))
 		}
 		b.StartTimer()
-		c := ingestPhase(func() {
-			for i := range reqs {
-				send(p.s, reqs[i], "")
-				reqs[i] = nil
-			}
-		})
-		b.Logf("%s, rounds %d to %d: %.0f samples/cpu-s, collector %.1f%%, kernel %.1f%%, %d page faults, %d MB allocated",
-			p.s.name, p.from, p.to-1, float64((p.to-p.from)*series)/c.cpu.Seconds(), 100*c.gc, 100*c.sys.Seconds()/c.cpu.Seconds(), c.faults, c.bytes>>20)
+		c := ingestPhase(func(between func()) { run(p.s, work, between, "") })
+		b.Logf("%s, rounds %d to %d: %.0f samples/cpu-s (%.0f without the collector), collector %.1f%%, kernel %.1f%%, %d page faults, %d MB allocated",
+			p.s.name, p.from, p.to-1, float64((p.to-p.from)*series)/c.total().Seconds(), float64((p.to-p.from)*series)/c.cpu.Seconds(), 100*c.gcShare(), 100*c.sys.Seconds()/c.cpu.Seconds(), c.faults, c.bytes>>20)
 		p.s.phaseCost = p.s.phaseCost.add(c)
 	}
 	b.StopTimer()
-	bodies = nil
+	rounds = nil
 
 	samples := float64(b.N * series)
-	rate := [2]float64{}
+	rate := [len(sides)]float64{}
 	for k, s := range sides {
-		rate[k] = samples / s.cpu.Seconds()
+		rate[k] = samples / s.total().Seconds()
 		b.ReportMetric(rate[k], s.name+"-samples/cpu-s")
 		b.ReportMetric(float64(s.allocs)/samples, s.name+"-allocs/sample")
 		b.ReportMetric(s.heap, s.name+"-heap-B/series")
-		b.ReportMetric(100*s.gc, s.name+"-gc-%")
-		b.ReportMetric(float64(dirSize(b, filepath.Join(s.db.Dir(), "wal"))+dirSize(b, filepath.Join(s.db.Dir(), "chunks_head")))/(samples+2*float64(series)), s.name+"-wal-B/sample")
+		b.ReportMetric(100*s.gcShare(), s.name+"-gc-%")
 	}
-	for _, s := range sides {
+	// Disk, of the receivers: the WAL and the head's chunks, and, after
+	// compaction, the head, every sample of the run, written as a block.
+	stored := float64((2 + b.N) * series)
+	for _, s := range sides[:2] {
+		b.ReportMetric(float64(dirSize(b, filepath.Join(s.db.Dir(), "wal"))+dirSize(b, filepath.Join(s.db.Dir(), "chunks_head")))/(samples+2*float64(series)), s.name+"-wal-B/sample")
 		logWAL(b, s.name, s.db.Dir())
 	}
-	// Disk after compaction: the head, every sample of the run, written
-	// as a block.
-	stored := float64((2 + b.N) * series)
-	for _, s := range sides {
+	for _, s := range sides[:2] {
 		b.ReportMetric(float64(compactedSize(b, s.db))/stored, s.name+"-block-B/sample")
 	}
 	b.ReportMetric(rate[0]/rate[1], "ratio")
-	b.ReportMetric(samples/sides[0].billed(sides[1].phaseCost).Seconds()/rate[1], "ratio-billed")
+	b.ReportMetric(sides[1].cpu.Seconds()/sides[0].cpu.Seconds(), "ratio-without-gc")
+	b.ReportMetric(rate[2]/rate[1], "head-ratio")
 	b.ReportMetric(float64(sides[1].allocs)/float64(max(sides[0].allocs, 1)), "alloc-ratio")
 }
 
