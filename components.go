@@ -13,6 +13,9 @@ import (
 	"github.com/promspace/promspace/workspace"
 )
 
+// A workspace's metadata store takes a request's metadata under one lock.
+var _ ingest.MetadataBatchSink = (*workspace.MetadataStore)(nil)
+
 // Names of the Service's workspace components.
 const (
 	ingestComponent = "ingest"

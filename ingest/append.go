@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"time"
 
@@ -84,23 +85,42 @@ func (h *Handler) append(ctx context.Context, t Target, req *Request, res *respo
 }
 
 // setMetadata hands the request's metadata to the workspace's store, once
-// per metric family.
+// per metric family in a row.
 func setMetadata(sink MetadataSink, req *Request) {
-	for _, m := range req.Metadata {
-		sink.Set(m.MetricFamily, m.Metadata)
+	families := requestMetadata(req)
+	if b, ok := sink.(MetadataBatchSink); ok {
+		b.SetAll(families)
+		return
 	}
-	var last string
-	for i := range req.Series {
-		s := &req.Series[i]
-		if s.Metadata.IsEmpty() {
-			continue
+	for f, m := range families {
+		sink.Set(f, m)
+	}
+}
+
+// requestMetadata yields the metadata of req by metric family: its 1.0
+// entries, then its series', skipping series of the family just before.
+func requestMetadata(req *Request) iter.Seq2[string, metadata.Metadata] {
+	return func(yield func(string, metadata.Metadata) bool) {
+		for _, m := range req.Metadata {
+			if !yield(m.MetricFamily, m.Metadata) {
+				return
+			}
 		}
-		f := familyName(s.Labels.Get(model.MetricNameLabel), s.Metadata.Type, len(s.Histograms) > 0)
-		if f == last {
-			continue
+		var last string
+		for i := range req.Series {
+			s := &req.Series[i]
+			if s.Metadata.IsEmpty() {
+				continue
+			}
+			f := familyName(s.Labels.Get(model.MetricNameLabel), s.Metadata.Type, len(s.Histograms) > 0)
+			if f == last {
+				continue
+			}
+			if !yield(f, s.Metadata) {
+				return
+			}
+			last = f
 		}
-		sink.Set(f, s.Metadata)
-		last = f
 	}
 }
 

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"iter"
 	"strings"
 
 	"github.com/prometheus/common/model"
@@ -11,6 +12,15 @@ import (
 // workspace, as Prometheus' /api/v1/metadata shows it.
 type MetadataSink interface {
 	Set(metricFamily string, m metadata.Metadata)
+}
+
+// MetadataBatchSink is a MetadataSink that also takes the metadata of a
+// whole request at once: SetAll records each family's metadata as Set
+// would, for a lock a request where Set takes one a family. It may range
+// over families more than once.
+type MetadataBatchSink interface {
+	MetadataSink
+	SetAll(families iter.Seq2[string, metadata.Metadata])
 }
 
 // familyName returns the metric family a series belongs to, as a Prometheus

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -74,29 +75,43 @@ func (s *MetadataStore) MaxFamilies() int {
 // Set records m as the metadata of metricFamily. Metadata of a family that
 // is not yet known is dropped once the store is full.
 func (s *MetadataStore) Set(metricFamily string, m metadata.Metadata) {
-	if metricFamily == "" {
-		return
-	}
-	// Senders repeat the same metadata with every request: make that a read.
+	s.SetAll(func(yield func(string, metadata.Metadata) bool) { yield(metricFamily, m) })
+}
+
+// SetAll records the metadata of each family families yields, as Set does.
+// Senders repeat the same metadata with every request, so it is first
+// compared under the read lock, and written only if some of it changed.
+func (s *MetadataStore) SetAll(families iter.Seq2[string, metadata.Metadata]) {
 	s.mtx.RLock()
-	old, ok := s.families[metricFamily]
+	same := true
+	for f, m := range families {
+		if f == "" {
+			continue
+		}
+		if old, ok := s.families[f]; !ok || old != m {
+			same = false
+			break
+		}
+	}
 	s.mtx.RUnlock()
-	if ok && old == m {
+	if same {
 		return
 	}
 
 	s.mtx.Lock()
 	defer s.mtx.Unlock()
-	old, ok = s.families[metricFamily]
-	switch {
-	case ok && old == m:
-		return
-	case !ok && len(s.families) >= s.maxFamilies:
-		s.dropped.Add(1)
-		return
+	for f, m := range families {
+		old, ok := s.families[f]
+		switch {
+		case f == "", ok && old == m:
+			continue
+		case !ok && len(s.families) >= s.maxFamilies:
+			s.dropped.Add(1)
+			continue
+		}
+		s.families[f] = m
+		s.dirty = true
 	}
-	s.families[metricFamily] = m
-	s.dirty = true
 }
 
 // List returns metadata in the shape of Prometheus' /api/v1/metadata. A

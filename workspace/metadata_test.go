@@ -74,6 +74,43 @@ func TestMetadataStoreCap(t *testing.T) {
 	}
 }
 
+// TestMetadataStoreSetAll sets a request's metadata at once: as many Sets
+// would, the store marked for saving only when something changed.
+func TestMetadataStoreSetAll(t *testing.T) {
+	s := NewMetadataStore(3)
+	all := func(kv ...string) func(yield func(string, metadata.Metadata) bool) {
+		return func(yield func(string, metadata.Metadata) bool) {
+			for i := 0; i < len(kv); i += 2 {
+				if !yield(kv[i], counterMeta(kv[i+1])) {
+					return
+				}
+			}
+		}
+	}
+	help := func(f string) string {
+		if m := s.List(f, 0, 0)[f]; len(m) == 1 {
+			return m[0].Help
+		}
+		return "(none)"
+	}
+
+	s.SetAll(all("a_total", "a", "", "no family", "b_total", "b"))
+	if s.Len() != 2 || help("a_total") != "a" || help("b_total") != "b" || !s.dirty {
+		t.Fatalf("len %d, a %q, b %q, dirty %v", s.Len(), help("a_total"), help("b_total"), s.dirty)
+	}
+	s.dirty = false
+	s.SetAll(all("b_total", "b", "a_total", "a"))
+	if s.dirty {
+		t.Error("the same metadata again marked the store for saving")
+	}
+	// One family changed among unchanged ones; a new one fills the store
+	// and the next is dropped.
+	s.SetAll(all("a_total", "a", "b_total", "b2", "c_total", "c", "d_total", "d"))
+	if help("b_total") != "b2" || help("c_total") != "c" || help("d_total") != "(none)" || s.Dropped() != 1 || !s.dirty {
+		t.Errorf("b %q, c %q, d %q, dropped %d, dirty %v", help("b_total"), help("c_total"), help("d_total"), s.Dropped(), s.dirty)
+	}
+}
+
 func TestMetadataStorePersistence(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, metadataFile)
