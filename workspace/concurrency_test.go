@@ -346,13 +346,13 @@ func TestConcurrentWorkspaces(t *testing.T) {
 	concCheckShared(t, r, &p, &led, "")
 
 	// Close with requests still holding a shared workspace, released
-	// from another goroutine: Close waits for them and then returns.
+	// from another goroutine once Close waits for them: Close then returns.
 	held, release, err := r.Resolve(ctx, "", p.created()[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() {
-		time.Sleep(50 * time.Millisecond)
+		concWaitForCloser(held)
 		release()
 	}()
 	concWithin(t, time.Minute, "Registry.Close", func() {
