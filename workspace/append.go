@@ -225,10 +225,9 @@ func (a *orderedAppender) Commit() error {
 // Rollback rolls the TSDB's appender back, which logs the Series records of
 // the series it created, with mtx held if CreateSeries took it.
 func (a *orderedAppender) Rollback() error {
-	if !a.locked {
-		return a.ExemplarAppenderV2.Rollback()
+	if a.locked {
+		defer a.unlock()
 	}
-	defer a.unlock()
 	return a.ExemplarAppenderV2.Rollback()
 }
 
